@@ -1,0 +1,5 @@
+import sys
+
+from fletch.cli import main
+
+sys.exit(main())

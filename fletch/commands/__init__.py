@@ -1,0 +1,1 @@
+"""Subcommands of the `fletch` CLI; see fletch/cli.py."""
