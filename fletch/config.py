@@ -50,7 +50,9 @@ class FletchConfig(_Section):
     data_dir: str = "./data"
     # `sqlite:///path/catalog.db` or `postgresql://...`; empty means SQLite in data_dir.
     catalog: str = ""
-    storage_profiles: str = "conf/storage.yaml"
+    # Relative paths are resolved against the config file's directory. Empty: one `file`
+    # profile for every org, under <data_dir>/lake.
+    storage_profiles: str = ""
     default_org: str = "default"
     lookback_delta: str = "5m"
     # Shared HMAC key for tickets. Empty is allowed only for single-process use; `fletch up`
@@ -101,6 +103,9 @@ def load_config(path: str | os.PathLike[str] | None = None,
             _set_path(data, keys, _parse_env_value(name, raw), source=name)
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted.split("."), value, source=f"--{dotted}")
+    profiles = data.get("storage_profiles")
+    if isinstance(profiles, str) and profiles and config_path.exists():
+        data["storage_profiles"] = str(config_path.parent / profiles)
     try:
         return FletchConfig.model_validate(data)
     except ValidationError as err:
