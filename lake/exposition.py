@@ -57,7 +57,7 @@ class ParsedChunk:
     line_numbers: np.ndarray        # int64, 1-based
     invalid: list[tuple[int, str]] = field(default_factory=list)
     metadata: dict[str, dict[str, str]] = field(default_factory=dict)
-    saw_eof: bool = False
+    eof_line: int | None = None     # line number of `# EOF`, if this chunk has it
 
 
 def detect_format(head: bytes, tail: bytes) -> Format:
@@ -96,12 +96,12 @@ def parse_chunk(data: bytes, first_line: int, fmt: Format) -> ParsedChunk:
     is_blank = pc.equal(pc.utf8_length(stripped), 0)
     is_comment = pc.starts_with(stripped, "#")
     metadata: dict[str, dict[str, str]] = {}
-    saw_eof = False
+    eof_line: int | None = None
     comment_mask = pc.and_(is_comment, pc.invert(is_blank)).to_numpy(zero_copy_only=False)
     for text, number in zip(pc.filter(stripped, comment_mask).to_pylist(), numbers[comment_mask],
                             strict=True):
         if text == "# EOF":
-            saw_eof = True
+            eof_line = eof_line or int(number)
         else:
             _read_metadata(text, int(number), metadata, invalid)
     sample_mask = pc.invert(pc.or_(is_blank, is_comment)).to_numpy(zero_copy_only=False)
@@ -138,7 +138,7 @@ def parse_chunk(data: bytes, first_line: int, fmt: Format) -> ParsedChunk:
     return ParsedChunk(series_keys=series.dictionary.to_pylist(),
                        series_index=series.indices.to_numpy(zero_copy_only=False).astype(np.int32),
                        timestamps=timestamps, values=values, line_numbers=sample_numbers,
-                       invalid=invalid, metadata=metadata, saw_eof=saw_eof)
+                       invalid=invalid, metadata=metadata, eof_line=eof_line)
 
 
 def _normalize_blanks(samples: pa.Array) -> pa.Array:

@@ -123,15 +123,16 @@ def _read_file(path: Path, file_number: int, fmt: Format | None, series: _Series
         blocks = iter(lambda: stream.read(READ_BLOCK_BYTES), b"")
         compressed_total = path.stat().st_size
         reported = 0
-        saw_eof = False
+        eof_line: int | None = None
         for chunk, first_line in iter_chunks(blocks):
             parsed = parse_chunk(chunk, first_line, file_fmt)
             problems = list(parsed.invalid)
-            if saw_eof and len(parsed.series_index):
-                problems.append((int(parsed.line_numbers[0]), "sample after `# EOF`"))
-            saw_eof = saw_eof or parsed.saw_eof
-            mapping = np.empty(len(parsed.series_keys), dtype=np.int32)
+            eof_line = eof_line or parsed.eof_line
             keep = np.ones(len(parsed.series_index), dtype=bool)
+            if eof_line is not None:
+                keep = parsed.line_numbers < eof_line
+                problems += [(int(n), "sample after `# EOF`") for n in parsed.line_numbers[~keep]]
+            mapping = np.empty(len(parsed.series_keys), dtype=np.int32)
             for i, key in enumerate(parsed.series_keys):
                 try:
                     mapping[i] = series.intern(parse_series_key(key))

@@ -72,7 +72,8 @@ def write_parquet(data: pa.Table, fs: pafs.FileSystem, key: str, *, atomic_renam
     """Write a segment file and return its size. Local files appear atomically via rename;
     object stores make an upload visible only when it completes."""
     parent = key.rsplit("/", 1)[0]
-    fs.create_dir(parent, recursive=True)
+    if atomic_rename:  # object stores need no directories (pyarrow would write marker objects)
+        fs.create_dir(parent, recursive=True)
     target = f"{parent}/.tmp-{uuid.uuid4().hex}" if atomic_rename else key
     try:
         with fs.open_output_stream(target) as sink:
