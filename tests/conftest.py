@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from services import MotoS3, Postgres, start_moto, start_postgres  # noqa: E402
+from services import MotoS3, Postgres, start_moto, start_postgres
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,8 @@ def test_unpublished_segments_are_hidden_until_published(catalog):
 
 
 def test_metric_name_filter(catalog):
-    catalog.register_segments([seg(1, T0, T0 + 10, metrics=("up", "cpu")), seg(2, T0, T0 + 10, metrics=("mem",))])
+    catalog.register_segments([seg(1, T0, T0 + 10, metrics=("up", "cpu")),
+                               seg(2, T0, T0 + 10, metrics=("mem",))])
     assert ids(catalog.find_segments("acme", T0, T0 + 10, ["cpu"])) == [1]
     assert ids(catalog.find_segments("acme", T0, T0 + 10, ["cpu", "mem"])) == [1, 2]
     assert ids(catalog.find_segments("acme", T0, T0 + 10, ["nope"])) == []

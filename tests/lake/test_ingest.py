@@ -51,7 +51,8 @@ up 1 {T0 + 3_600_000}
     assert rows(lake_dir) == [("http_requests_total", T0 + 1000, 10.0),
                               ("http_requests_total", T0 + 1000, 1000.0),
                               ("http_requests_total", T0 + 16000, 12.0), ("up", T0 + 3_600_000, 1.0)]
-    assert catalog.metric_metadata("acme") == [MetricMetadata("http_requests_total", "counter", "Requests.", "")]
+    expected = MetricMetadata("http_requests_total", "counter", "Requests.", "")
+    assert catalog.metric_metadata("acme") == [expected]
 
 
 def test_openmetrics_seconds_exemplars_and_special_values(lake, tmp_path):
@@ -149,7 +150,7 @@ def test_failed_registration_leaves_no_files(lake, tmp_path, monkeypatch):
 def test_orgs_are_kept_apart(lake, tmp_path):
     ingest(lake, tmp_path, f"m 1 {T0}\n", org="a")
     ingest(lake, tmp_path, f"m 1 {T0}\n", org="b")
-    catalog, _, lake_dir = lake
+    catalog = lake[0]
     (a,) = catalog.find_segments("a", T0, T0)
     (b,) = catalog.find_segments("b", T0, T0)
     assert a.key.startswith("db/a/") and b.key.startswith("db/b/")

@@ -1,4 +1,5 @@
 import struct
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -24,7 +25,7 @@ def test_one_file_per_hour_with_keys_and_records(file_profile):
     assert first.key == f"db/acme/local/20251203/metrics/00/tbl_{first.segment_id}.parquet"
     assert len({r.segment_id for r in records}) == 3
     path = f"{file_profile.bucket}/{first.key}"
-    assert first.file_size == len(open(path, "rb").read())
+    assert first.file_size == Path(path).stat().st_size
 
 
 def test_schema_sort_order_and_compression(file_profile):
