@@ -97,10 +97,44 @@ def ingest_files(paths: Sequence[str | Path], *, org: str, catalog: Catalog, pro
     if conflicts and not skip_invalid:
         raise ExpositionError(str(paths[0]) if len(paths) == 1 else "input", conflicts)
     result.skipped_lines += len(conflicts)
+    _write_and_register(result, table, series, org, catalog, profiles, metadata)
     result.duplicates_dropped = dropped
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def ingest_samples(series_labels: Sequence[dict[str, str]], series_index: np.ndarray,
+                   timestamps: np.ndarray, values: np.ndarray, *, org: str, catalog: Catalog,
+                   profiles: StorageProfiles,
+                   metadata: dict[str, MetricMetadata] | None = None) -> IngestResult:
+    """Ingest samples given as arrays (values keep their exact bits, stale markers included).
+
+    `series_index[i]` points into `series_labels` (each including `__name__`). Duplicates follow
+    the same rules as files; a conflicting duplicate raises ExpositionError naming row numbers.
+    """
+    started = time.perf_counter()
+    result = IngestResult()
+    series = _SeriesTable()
+    mapping = np.array([series.intern({k: v for k, v in labels.items() if v}) for labels in series_labels],
+                       dtype=np.int32)
+    rows = np.arange(1, len(timestamps) + 1, dtype=np.int64)
+    samples = _Samples([mapping[np.asarray(series_index)]], [np.asarray(timestamps, dtype=np.int64)],
+                       [np.asarray(values, dtype=np.float64)], [rows], [np.zeros(len(rows), np.int16)])
+    if len(rows):
+        table, dropped, conflicts = _build_table(samples, series, ["samples"])
+        if conflicts:
+            raise ExpositionError("samples", conflicts)
+        _write_and_register(result, table, series, org, catalog, profiles, metadata or {})
+        result.duplicates_dropped = dropped
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write_and_register(result: IngestResult, table: pa.Table, series: _SeriesTable, org: str,
+                        catalog: Catalog, profiles: StorageProfiles,
+                        metadata: dict[str, MetricMetadata]) -> None:
     result.samples = table.num_rows
     result.series = len(series.labels)
-
     profile = profiles.resolve(org, profiles.default_instance(org))
     fs = profile.filesystem()
     written: list[SegmentRecord] = []
@@ -111,8 +145,6 @@ def ingest_files(paths: Sequence[str | Path], *, org: str, catalog: Catalog, pro
         delete_segment_files(written, fs)
         raise
     result.segments = written
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _read_file(path: Path, file_number: int, fmt: Format | None, series: _SeriesTable, samples: _Samples,

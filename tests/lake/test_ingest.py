@@ -166,3 +166,20 @@ def test_large_input_spans_several_chunks(lake, tmp_path, monkeypatch):
     result = ingest(lake, tmp_path, "\n".join(lines) + "\n")
     assert result.samples == 5000 and result.series == 7
     assert rows(lake[2], "SELECT count(*), sum(__value) FROM t") == [(5000, sum(range(5000)))]
+
+
+def test_ingest_samples_keeps_stale_markers_exactly(lake):
+    from lake.ingest import ingest_samples
+    from lake.schema import STALE_NAN, STALE_NAN_BITS
+    catalog, profiles, lake_dir = lake
+    result = ingest_samples([{"__name__": "m", "job": "a", "empty": ""}, {"__name__": "n"}],
+                            np.array([0, 0, 1, 0]), np.array([T0 + 2, T0 + 1, T0, T0 + 1]),
+                            np.array([STALE_NAN, 1.0, 5.0, 1.0]), org="acme", catalog=catalog,
+                            profiles=profiles)
+    assert (result.samples, result.series, result.duplicates_dropped) == (3, 2, 1)
+    got = rows(lake_dir, "SELECT __name__, __ts, __value FROM t ORDER BY __name__, __ts")
+    assert got[:1] == [("m", T0 + 1, 1.0)] and got[2] == ("n", T0, 5.0)
+    import pyarrow.parquet as pq
+    values = pq.read_table(next(lake_dir.rglob("*.parquet"))).column("__value").to_numpy()
+    assert STALE_NAN_BITS in values.view(np.uint64).tolist()
+    assert np.isnan(STALE_NAN)
