@@ -12,11 +12,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, Union
+from typing import Literal
 
 PosRange = tuple[int, int]
 NO_POS: PosRange = (0, 0)
-At = Union[int, Literal["start", "end"], None]  # @ <ms>, @ start(), @ end(), or none
+At = int | Literal["start", "end"] | None  # @ <ms>, @ start(), @ end(), or none
 
 
 class ValueType(Enum):
@@ -197,10 +197,14 @@ class SubqueryExpr(Expr):
 class ParenExpr(Expr):
     expr: Expr
     pos: PosRange = field(default=NO_POS, compare=False)
+    _type: ValueType = field(init=False, repr=False, compare=False, default=ValueType.NONE)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_type", self.expr.type)
 
     @property
     def type(self) -> ValueType:
-        return self.expr.type
+        return self._type
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +212,14 @@ class UnaryExpr(Expr):
     op: Literal["+", "-"]
     expr: Expr
     pos: PosRange = field(default=NO_POS, compare=False)
+    _type: ValueType = field(init=False, repr=False, compare=False, default=ValueType.NONE)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_type", self.expr.type)
 
     @property
     def type(self) -> ValueType:
-        return self.expr.type
+        return self._type
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +244,15 @@ class BinaryExpr(Expr):
     return_bool: bool = False
     matching: VectorMatching = field(default_factory=VectorMatching)
     pos: PosRange = field(default=NO_POS, compare=False)
+    _type: ValueType = field(init=False, repr=False, compare=False, default=ValueType.NONE)
+
+    def __post_init__(self) -> None:
+        scalar = self.lhs.type is ValueType.SCALAR and self.rhs.type is ValueType.SCALAR
+        object.__setattr__(self, "_type", ValueType.SCALAR if scalar else ValueType.VECTOR)
 
     @property
     def type(self) -> ValueType:
-        if self.lhs.type is ValueType.SCALAR and self.rhs.type is ValueType.SCALAR:
-            return ValueType.SCALAR
-        return ValueType.VECTOR
+        return self._type
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +283,8 @@ class AggregateExpr(Expr):
         return ValueType.VECTOR
 
 
-Node = Union[
-    NumberLiteral, StringLiteral, VectorSelector, MatrixSelector, SubqueryExpr, ParenExpr,
-    UnaryExpr, BinaryExpr, Call, AggregateExpr,
-]
+Node = (NumberLiteral | StringLiteral | VectorSelector | MatrixSelector | SubqueryExpr | ParenExpr
+        | UnaryExpr | BinaryExpr | Call | AggregateExpr)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

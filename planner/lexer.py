@@ -135,7 +135,7 @@ class Lexer:
             self.pos += 1
         return self._token("COMMENT")
 
-    def _statements(self) -> Token | None:  # noqa: C901 - one branch per character class
+    def _statements(self) -> Token | None:
         text = self.text
         if text.startswith("#", self.pos):
             return self._comment()
@@ -253,7 +253,8 @@ class Lexer:
                 return self._token("NEQ_REGEX")
             if nxt == "=":
                 return self._token("NEQ")
-            raise self._error(f"unexpected character after '!' inside braces: {go_quote_rune(nxt or chr(0xFFFD))}")
+            bad = go_quote_rune(nxt or chr(0xFFFD))
+            raise self._error(f"unexpected character after '!' inside braces: {bad}")
         if ch == "{":
             raise self._error(f"unexpected left brace {go_quote_rune(ch)}")
         if ch == "}":
@@ -261,7 +262,7 @@ class Lexer:
             return self._token("RIGHT_BRACE")
         raise self._error(f"unexpected character inside braces: {go_quote_rune(ch)}")
 
-    def _duration_expr(self) -> Token | None:  # noqa: C901
+    def _duration_expr(self) -> Token | None:
         ch = self._next()
         if ch == "":
             raise self._error("unexpected end of input in duration expression")
@@ -365,7 +366,7 @@ class Lexer:
             return True
         return not _is_alnum(ch)
 
-    def _scan_number(self) -> bool:  # noqa: C901 - Prometheus's scanNumber, rule by rule
+    def _scan_number(self) -> bool:
         initial = self.pos
         digits = _DIGITS
         if self._accept("0") and self._accept("xX"):
