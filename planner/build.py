@@ -15,7 +15,7 @@ from typing import Any
 from lark import Token, Transformer
 
 from planner import ast
-from planner.ast import Card, Expr, Matcher, MatchOp, VectorMatching
+from planner.ast import Card, Expr, Matcher, MatchOp, ValueType, VectorMatching
 from planner.functions import AGGREGATIONS, FUNCTIONS
 from planner.gostr import go_quote, unquote
 from planner.literals import MAX_DURATION_SECONDS, parse_duration_ms, parse_number, seconds_to_ms
@@ -175,7 +175,10 @@ class Builder(Transformer[Token, Expr]):
         pos = (lhs.pos[0], rhs.pos[1])
         if modifier.fill:
             STATE.error(pos, "binop fill modifiers are experimental and not enabled")
-        return ast.BinaryExpr(str(op).lower(), lhs, rhs, modifier.return_bool, modifier.matching, pos)
+        matching = modifier.matching
+        if not matching.labels and (lhs.type, rhs.type) != (ValueType.VECTOR, ValueType.VECTOR):
+            matching = VectorMatching()  # Prometheus drops the matching of non-vector operations
+        return ast.BinaryExpr(str(op).lower(), lhs, rhs, modifier.return_bool, matching, pos)
 
     def bin_modifier(self, children: list[Any]) -> _BinModifier:
         bool_tok, matching, fill = children
