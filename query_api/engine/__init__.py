@@ -1,0 +1,1 @@
+"""EvalFlow's numeric core: PromQL evaluated as numpy arrays over series x steps."""
