@@ -1,0 +1,392 @@
+"""Runs one verified ticket: pinned files -> DuckDB -> Arrow batches, with cancellation.
+
+`run_fragment(ticket, engine, is_cancelled)` returns a `Fragment`: the output schema and a
+generator of record batches (each at most `MAX_BATCH_BYTES`). Everything that can fail because
+of the request or the data (segment downloads, regex compilation, column discovery) happens
+before it returns, so the server can answer with a precise status before streaming starts. The
+generator owns the file pins and the DuckDB cursor and releases both when it finishes, fails or
+is closed. A watchdog thread polls `is_cancelled()` and interrupts the cursor, so even a
+blocking sort inside DuckDB stops within one poll interval; between batches the loop checks too.
+
+Output schemas (system columns carry the lake's `__` prefix so they can never clash with a
+label; label columns are dictionary<int32, string>, `__name__` first, then the others sorted,
+null where a series does not have the label):
+
+* partials: `__leaf` int32, `__series_id` int64, `__bucket_end` int64 (ms), labels, then the
+  fields of `flight_worker.partials` prefixed with `__` (see `PARTIAL_COLUMNS`), sorted by
+  (`__bucket_end`, `__series_id`).
+* raw: `__leaf`, `__series_id`, `__bucket_end`, labels, `__ts` int64, `__value` float64; stale
+  markers dropped (ordinary NaNs kept); sorted by (bucket end, series, ts).
+* sketch: `__leaf`, `__series_id`, `__bucket_end`, labels, `__count` int64, `__sketch` binary
+  (a serialized DataSketches REQ sketch, floats, k=12, high-rank accuracy; NaN and stale samples
+  excluded); sorted by (bucket end, series).
+* series: `__series_id`, labels; sorted by series id.
+* label_names: `name` string, sorted. label_values: `value` string, sorted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import datasketches
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from flight_worker import partials as P
+from flight_worker import templates as T
+from flight_worker.errors import BadRequest, Cancelled, DataUnavailable
+from flight_worker.storage import SegmentStore, column_names
+from lake.schema import NAME, SERIES_ID, TS, VALUE
+from planner.tickets import Ticket
+
+MAX_BATCH_BYTES = 8 << 20
+SCAN_BATCH_ROWS = 1 << 18
+CANCEL_POLL_SECONDS = 0.05
+REQ_K = 12
+DICT = pa.dictionary(pa.int32(), pa.string())
+PARTIAL_COLUMNS = [(f"__{name}", pa.int64() if name in P.INT_FIELDS else pa.float64())
+                   for name in P.ALL_FIELDS]
+SCHEMA_VERSION = b"1"
+
+
+@dataclass
+class Engine:
+    """What a worker needs to run tickets: segment storage and one DuckDB database."""
+
+    store: SegmentStore
+    duckdb_threads: int = 0
+
+    def __post_init__(self) -> None:
+        self.db = duckdb.connect(":memory:")
+        if self.duckdb_threads:
+            self.db.execute(f"SET threads = {int(self.duckdb_threads)}")
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.db.cursor()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass
+class Fragment:
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+
+
+def run_fragment(ticket: Ticket, engine: Engine,
+                 is_cancelled: Callable[[], bool] = lambda: False) -> Fragment:
+    stack = ExitStack()
+    try:
+        paths = stack.enter_context(engine.store.open(ticket.org, ticket.segments))
+        cursor = engine.cursor()
+        stack.callback(cursor.close)
+        _check_regexes(cursor, ticket)
+        labels = _label_columns(column_names(paths)) if paths else [NAME]
+        run = _RUNNERS[ticket.template]
+        schema, batches = run(_Ctx(ticket, cursor, paths, labels, is_cancelled))
+        schema = schema.with_metadata({b"fletch.template": ticket.template.encode(),
+                                       b"fletch.schema_version": SCHEMA_VERSION})
+    except BaseException:
+        stack.close()
+        raise
+    return Fragment(schema, _guarded(batches, stack, cursor, is_cancelled))
+
+
+def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack, cursor: duckdb.DuckDBPyConnection,
+             is_cancelled: Callable[[], bool]) -> Iterator[pa.RecordBatch]:
+    stop = threading.Event()
+    watchdog = threading.Thread(target=_watch, args=(stop, cursor, is_cancelled), daemon=True,
+                                name="cancel-watch")
+    watchdog.start()
+    try:
+        for batch in batches:
+            if is_cancelled():
+                raise Cancelled("call cancelled")
+            yield from _slices(batch)
+    except duckdb.InterruptException:
+        raise Cancelled("call cancelled") from None
+    except duckdb.Error as err:
+        if is_cancelled():
+            raise Cancelled("call cancelled") from None
+        raise DataUnavailable(f"query failed: {str(err).splitlines()[0][:200]}") from None
+    finally:
+        stop.set()
+        watchdog.join()
+        stack.close()
+
+
+def _watch(stop: threading.Event, cursor: duckdb.DuckDBPyConnection,
+           is_cancelled: Callable[[], bool]) -> None:
+    while not stop.wait(CANCEL_POLL_SECONDS):
+        if is_cancelled():
+            cursor.interrupt()
+            return
+
+
+def _slices(batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    if batch.num_rows == 0:
+        return
+    if batch.nbytes <= MAX_BATCH_BYTES:
+        yield batch
+        return
+    rows = max(1, int(batch.num_rows * MAX_BATCH_BYTES / batch.nbytes))
+    for offset in range(0, batch.num_rows, rows):
+        yield batch.slice(offset, rows)
+
+
+def _label_columns(columns: Sequence[str]) -> list[str]:
+    return [NAME, *sorted(c for c in columns if c not in T.SYSTEM)]
+
+
+def _check_regexes(cursor: duckdb.DuckDBPyConnection, ticket: Ticket) -> None:
+    for m in ticket.matchers:
+        if m.op in ("=~", "!~"):
+            q = T.regex_check_query(m.value)
+            try:
+                cursor.execute(q.sql, q.params).fetchall()
+            except duckdb.Error:
+                raise BadRequest(f"invalid regular expression in matcher for {m.name!r}") from None
+
+
+@dataclass
+class _Ctx:
+    ticket: Ticket
+    cursor: duckdb.DuckDBPyConnection
+    paths: list[str]
+    labels: list[str]
+    is_cancelled: Callable[[], bool]
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        t = self.ticket
+        if t.edges:
+            return max(t.window[0], t.edges[0]), min(t.window[1], t.edges[-1])
+        return t.window
+
+    def reader(self, q: T.Query) -> Iterator[pa.RecordBatch]:
+        yield from self.cursor.sql(q.sql, params=q.params).to_arrow_reader(SCAN_BATCH_ROWS)
+
+
+class _Series:
+    """The matching series (sorted by id) and their labels as dictionary columns."""
+
+    def __init__(self, ctx: _Ctx) -> None:
+        lo, hi = ctx.bounds
+        q = T.labels_query(ctx.paths, ctx.ticket.matchers, ctx.labels, lo, hi)
+        table = ctx.cursor.sql(q.sql, params=q.params).to_arrow_table() if ctx.paths else None
+        self.ids = (table.column(SERIES_ID).to_numpy() if table is not None
+                    else np.empty(0, np.int64))
+        self.columns: dict[str, pa.DictionaryArray] = {}
+        for name in ctx.labels:
+            col = (table.column(name).combine_chunks() if table is not None
+                   else pa.array([], pa.string()))
+            self.columns[name] = col.cast(pa.string()).dictionary_encode()
+
+    def rank(self, sid: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.ids, sid)
+
+    def label_arrays(self, rank: np.ndarray) -> list[pa.Array]:
+        idx = pa.array(rank.astype(np.int32))
+        return [pa.DictionaryArray.from_arrays(col.indices.take(idx), col.dictionary)
+                for col in self.columns.values()]
+
+
+def _head_fields(labels: Sequence[str], series: bool = False) -> list[pa.Field]:
+    head = [] if series else [pa.field("__leaf", pa.int32(), False)]
+    head += [pa.field(SERIES_ID, pa.int64(), False)]
+    if not series:
+        head.append(pa.field("__bucket_end", pa.int64(), False))
+    return head + [pa.field(name, DICT) for name in labels]
+
+
+def _partials(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema([*_head_fields(ctx.labels), *(pa.field(n, t) for n, t in PARTIAL_COLUMNS)])
+    return schema, _partial_batches(ctx, schema)
+
+
+def _partial_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    series = _Series(ctx)
+    if len(series.ids) == 0:
+        return
+    segs = sorted(ctx.ticket.segments, key=lambda s: s.start_ts)
+    overlapping = any(b.start_ts <= a.end_ts for a, b in itertools.pairwise(segs))
+    try:
+        merged = _reduce(ctx, series, ordered=overlapping)
+    except P.OverlappingRuns:
+        merged = _reduce(ctx, series, ordered=True)
+    yield _partials_batch(ctx, schema, series, merged)
+
+
+def _reduce(ctx: _Ctx, series: _Series, *, ordered: bool) -> P.Runs:
+    lo, hi = ctx.bounds
+    buckets = P.Buckets(ctx.ticket.edges)
+    n_series = len(series.ids)
+    parts: list[P.Runs] = []
+    stale_parts: list[tuple[np.ndarray, ...]] = []
+    q = T.samples_query(ctx.paths, ctx.ticket.matchers, ctx.labels, lo, hi, ordered=ordered)
+    for batch in ctx.reader(q):
+        if ctx.is_cancelled():
+            raise Cancelled("call cancelled")
+        sid, ts, v = (batch.column(i).to_numpy() for i in range(3))
+        bucket = buckets.index(ts)
+        stale = P.stale_mask(v)
+        if stale.any():
+            stale_parts.append((sid[stale], bucket[stale], ts[stale]))
+            keep = ~stale
+            sid, bucket, ts, v = sid[keep], bucket[keep], ts[keep], v[keep]
+        runs = P.reduce_runs(sid, bucket, ts, v, ctx.ticket.ref_ts)
+        runs["key"] = runs["bucket"] * n_series + series.rank(runs["sid"])
+        parts.append(runs)
+    all_runs = P.concat_runs(parts) if parts else P.empty_runs()
+    if "key" not in all_runs:
+        all_runs["key"] = np.empty(0, np.int64)
+    key = all_runs.pop("key")
+    merged = P.merge_runs(all_runs, key)
+    if stale_parts:
+        sid, bucket, ts = (np.concatenate(c) for c in zip(*stale_parts, strict=True))
+        key = bucket * n_series + series.rank(sid)
+        merged = P.attach_stale(merged, P.latest_stale(key, sid, bucket, ts))
+    else:
+        merged["last_stale_ts"] = np.full(len(merged["key"]), P.NO_TS, np.int64)
+    return merged
+
+
+def _partials_batch(ctx: _Ctx, schema: pa.Schema, series: _Series, m: P.Runs) -> pa.RecordBatch:
+    n = len(m["key"])
+    rank = m["key"] % len(series.ids)
+    empty = m["count"] == 0
+    arrays: list[pa.Array] = [pa.array(np.full(n, ctx.ticket.leaf, np.int32)), pa.array(m["sid"]),
+                              pa.array(P.Buckets(ctx.ticket.edges).end(m["bucket"]))]
+    arrays += series.label_arrays(rank)
+    for name in P.ALL_FIELDS:
+        col = m[name]
+        if name in ("count", "resets", "changes"):
+            mask = None
+        elif name == "last_stale_ts":
+            mask = col == P.NO_TS
+        elif name in ("prev_ts", "prev_value"):
+            mask = m["count"] < 2
+        else:
+            mask = empty
+        arrays.append(pa.array(col, mask=mask if mask is not None and mask.any() else None))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _raw(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema([*_head_fields(ctx.labels), pa.field(TS, pa.int64(), False),
+                        pa.field(VALUE, pa.float64(), False)])
+    return schema, _raw_batches(ctx, schema)
+
+
+def _raw_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    series = _Series(ctx)
+    if len(series.ids) == 0:
+        return
+    lo, hi = ctx.bounds
+    q = T.bucketed_query(ctx.paths, ctx.ticket.matchers, ctx.labels, ctx.ticket.edges, lo, hi)
+    for batch in ctx.reader(q):
+        rank = series.rank(batch.column(1).to_numpy())
+        arrays = [pa.array(np.full(batch.num_rows, ctx.ticket.leaf, np.int32)), batch.column(1),
+                  batch.column(0), *series.label_arrays(rank), batch.column(2), batch.column(3)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _sketch(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema([*_head_fields(ctx.labels), pa.field("__count", pa.int64(), False),
+                        pa.field("__sketch", pa.binary(), False)])
+    return schema, _sketch_batches(ctx, schema)
+
+
+def _sketch_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    series = _Series(ctx)
+    if len(series.ids) == 0:
+        return
+    lo, hi = ctx.bounds
+    q = T.bucketed_query(ctx.paths, ctx.ticket.matchers, ctx.labels, ctx.ticket.edges, lo, hi)
+    carry: tuple[np.ndarray, ...] | None = None
+    for batch in ctx.reader(q):
+        cols = tuple(batch.column(i).to_numpy() for i in (0, 1, 3))
+        if carry is not None:
+            cols = tuple(np.concatenate(pair) for pair in zip(carry, cols, strict=True))
+        end, sid = cols[0], cols[1]
+        tail = len(end) - 1  # the last group may continue in the next batch
+        while tail > 0 and end[tail - 1] == end[-1] and sid[tail - 1] == sid[-1]:
+            tail -= 1
+        carry = tuple(c[tail:] for c in cols)
+        if tail:
+            yield _sketch_batch(ctx, schema, series, *(c[:tail] for c in cols))
+    if carry is not None and len(carry[0]):
+        yield _sketch_batch(ctx, schema, series, *carry)
+
+
+def _sketch_batch(ctx: _Ctx, schema: pa.Schema, series: _Series, end: np.ndarray, sid: np.ndarray,
+                  v: np.ndarray) -> pa.RecordBatch:
+    keep = ~np.isnan(v)  # NaN cannot be ranked (stale markers are NaN too)
+    end, sid, v = end[keep], sid[keep], v[keep]
+    if len(end) == 0:
+        return pa.RecordBatch.from_pylist([], schema=schema)
+    starts = np.flatnonzero(np.r_[True, (end[1:] != end[:-1]) | (sid[1:] != sid[:-1])])
+    bounds = np.append(starts, len(end))
+    blobs = []
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, still correctly ranked
+        values = v.astype(np.float32)
+    for a, b in itertools.pairwise(bounds):
+        sk = datasketches.req_floats_sketch(REQ_K, True)
+        sk.update(values[a:b])
+        blobs.append(sk.serialize())
+    arrays = [pa.array(np.full(len(starts), ctx.ticket.leaf, np.int32)), pa.array(sid[starts]),
+              pa.array(end[starts]), *series.label_arrays(series.rank(sid[starts])),
+              pa.array(np.diff(bounds)), pa.array(blobs, pa.binary())]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _series(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema(_head_fields(ctx.labels, series=True))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        series = _Series(ctx)
+        if len(series.ids):
+            rank = np.arange(len(series.ids))
+            yield pa.RecordBatch.from_arrays([pa.array(series.ids), *series.label_arrays(rank)],
+                                             schema=schema)
+    return schema, batches()
+
+
+def _label_names(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema([pa.field("name", pa.string(), False)])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if not ctx.paths:
+            return
+        lo, hi = ctx.bounds
+        q = T.label_names_query(ctx.paths, ctx.ticket.matchers, ctx.labels, lo, hi)
+        row = ctx.cursor.execute(q.sql, q.params).fetchone()
+        names = sorted(name for name, present in zip(ctx.labels, row or (), strict=False) if present)
+        if names:
+            yield pa.RecordBatch.from_arrays([pa.array(names, pa.string())], schema=schema)
+    return schema, batches()
+
+
+def _label_values(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    schema = pa.schema([pa.field("value", pa.string(), False)])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if not ctx.paths or ctx.ticket.label not in ctx.labels:
+            return
+        lo, hi = ctx.bounds
+        q = T.label_values_query(ctx.paths, ctx.ticket.matchers, ctx.labels, ctx.ticket.label, lo, hi)
+        for batch in ctx.reader(q):
+            yield pa.RecordBatch.from_arrays([batch.column(0).cast(pa.string())], schema=schema)
+    return schema, batches()
+
+
+_RUNNERS: dict[str, Callable[[_Ctx], tuple[pa.Schema, Iterator[pa.RecordBatch]]]] = {
+    "partials": _partials, "raw": _raw, "sketch": _sketch, "series": _series,
+    "label_names": _label_names, "label_values": _label_values,
+}
