@@ -1,0 +1,102 @@
+"""Worker output for one leaf (Arrow batches) -> `LeafRows` sorted by (series, time).
+
+Partials of one (series, bucket) can come from several workers, when a bucket spans two segment
+files placed on different workers, or from two time groups that split it: they are merged with
+the partials' associative merge. Staleness markers are kept apart for instant selectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lake import partials as P
+from query_api.engine.rows import LeafRows
+from query_api.engine.values import Labels
+
+SYSTEM = ("__leaf", "__series_id", "__bucket_end", "__ts", "__value", "__sketch")
+
+
+def _labels_by_series(table: pa.Table) -> tuple[np.ndarray, list[Labels]]:
+    """Distinct series ids (sorted by their labels) and their label sets."""
+    label_columns = [name for name in table.column_names
+                     if name not in SYSTEM and not (name.startswith("__") and name != "__name__")]
+    ids = table.column("__series_id").to_numpy()
+    unique_ids, first = np.unique(ids, return_index=True)
+    columns = {name: table.column(name).take(pa.array(first)).to_pylist() for name in label_columns}
+    labels = [tuple(sorted((name, columns[name][i]) for name in label_columns if columns[name][i]))
+              for i in range(len(unique_ids))]
+    order = sorted(range(len(unique_ids)), key=lambda i: labels[i])
+    return unique_ids[order], [labels[i] for i in order]
+
+
+def _series_index(table: pa.Table, ids_sorted_by_labels: np.ndarray) -> np.ndarray:
+    by_id = np.argsort(ids_sorted_by_labels)
+    position = np.searchsorted(ids_sorted_by_labels[by_id], table.column("__series_id").to_numpy())
+    return by_id[position]
+
+
+def partial_rows(tables: Sequence[pa.Table]) -> LeafRows:
+    table = _concat(tables)
+    if table is None:
+        return _empty()
+    ids, labels = _labels_by_series(table)
+    series = _series_index(table, ids)
+    bucket = table.column("__bucket_end").to_numpy()
+    stale_column = table.column("__last_stale_ts")
+    has_stale = pc.is_valid(stale_column).to_numpy(zero_copy_only=False)
+    stale_ts = pc.fill_null(stale_column, 0).to_numpy()
+    stale_order = np.lexsort((stale_ts[has_stale], series[has_stale]))
+    stale_series_sorted = series[has_stale][stale_order]
+    stale_ts_sorted = stale_ts[has_stale][stale_order]
+
+    count = table.column("__count").to_numpy()
+    keep = count > 0
+    runs: P.Runs = {"sid": series[keep].astype(np.int64), "bucket": bucket[keep]}
+    for name in P.SAMPLE_FIELDS:
+        if name != "increase":
+            runs[name] = pc.fill_null(table.column(f"__{name}"), _null_fill(name)).to_numpy()[keep]
+    first_ts = runs["first_ts"]
+    order = np.lexsort((first_ts, runs["bucket"], runs["sid"]))
+    runs = {name: column[order] for name, column in runs.items()}
+    span = int(runs["bucket"].max() - runs["bucket"].min() + 1) if len(order) else 1
+    key = runs["sid"] * span + (runs["bucket"] - (runs["bucket"].min() if len(order) else 0))
+    merged = P.merge_runs(runs, key)
+    fields = {name: merged[name] for name in P.SAMPLE_FIELDS}
+    return LeafRows(labels, merged["sid"], merged["bucket"], fields, stale_series_sorted, stale_ts_sorted)
+
+
+def raw_rows(tables: Sequence[pa.Table]) -> LeafRows:
+    table = _concat(tables)
+    if table is None:
+        return _empty()
+    ids, labels = _labels_by_series(table)
+    series = _series_index(table, ids).astype(np.int64)
+    ts = table.column("__ts").to_numpy()
+    values = table.column("__value").to_numpy()
+    order = np.lexsort((ts, series))
+    series, ts, values = series[order], ts[order], values[order]
+    if len(ts) > 1:  # the same sample read twice (a segment in two time groups' overlap)
+        unique = np.ones(len(ts), dtype=bool)
+        unique[1:] = (series[1:] != series[:-1]) | (ts[1:] != ts[:-1])
+        series, ts, values = series[unique], ts[unique], values[unique]
+    return LeafRows.from_samples(labels, series, ts, values)
+
+
+def _null_fill(name: str) -> int | float:
+    return P.NO_TS if name.endswith("_ts") else (0 if name in P.INT_FIELDS else float("nan"))
+
+
+def _concat(tables: Sequence[pa.Table]) -> pa.Table | None:
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _empty() -> LeafRows:
+    empty = np.zeros(0, dtype=np.int64)
+    return LeafRows.from_samples([], empty, empty, np.zeros(0))
