@@ -3,6 +3,7 @@
     parse(text) -> Expr            parse and type-check (raises ParseError)
     to_string(expr) -> str         Prometheus's one-line canonical form
     format(expr) -> str            what /api/v1/format_query returns (Pretty)
+    plan(expr, evaluation) -> QueryPlan   leaves, templates and bucket edges
 """
 
 from planner.ast import (
@@ -25,6 +26,7 @@ from planner.ast import (
 from planner.errors import FletchError, NotSupported, ParseError, QueryError
 from planner.functions import AGGREGATIONS, BINOPS, FUNCTIONS
 from planner.parse import parse
+from planner.plan import Evaluation, Grid, Leaf, QueryPlan, plan
 from planner.printer import format, to_string
 
 __all__ = [
@@ -34,8 +36,11 @@ __all__ = [
     "AggregateExpr",
     "BinaryExpr",
     "Call",
+    "Evaluation",
     "Expr",
     "FletchError",
+    "Grid",
+    "Leaf",
     "MatchOp",
     "Matcher",
     "MatrixSelector",
@@ -44,6 +49,7 @@ __all__ = [
     "ParenExpr",
     "ParseError",
     "QueryError",
+    "QueryPlan",
     "StringLiteral",
     "SubqueryExpr",
     "UnaryExpr",
@@ -52,5 +58,6 @@ __all__ = [
     "VectorSelector",
     "format",
     "parse",
+    "plan",
     "to_string",
 ]

@@ -110,3 +110,10 @@ def test_prettified_calls_and_parameters() -> None:
 ])
 def test_format_float(value: float, text: str) -> None:
     assert format_float(value) == text
+
+
+def test_positive_infinity_keeps_prometheus_sign() -> None:
+    # Prometheus prints +Inf, so `Inf ^ 2` prints as `+Inf ^ 2`, which reads back as +(Inf ^ 2):
+    # a hole in Prometheus's own round trip that fletch keeps, to print exactly what it prints.
+    assert to_string(parse("Inf ^ 2")) == "+Inf ^ 2"
+    assert to_string(parse("+Inf ^ 2")) == "+Inf ^ 2"
