@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -65,9 +66,22 @@ class Engine:
         self.db = duckdb.connect(":memory:")
         if self.duckdb_threads:
             self.db.execute(f"SET threads = {int(self.duckdb_threads)}")
+        self._lock = threading.Lock()
+        self.open_cursors = 0
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.db.cursor()
+    def cursor(self, stack: ExitStack) -> duckdb.DuckDBPyConnection:
+        """A cursor (one per request: a connection is not safe for concurrent use), closed with
+        `stack` and counted in `open_cursors`."""
+        cursor = self.db.cursor()
+        with self._lock:
+            self.open_cursors += 1
+        stack.callback(self._closed, cursor)
+        return cursor
+
+    def _closed(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self.open_cursors -= 1
 
     def close(self) -> None:
         self.db.close()
@@ -84,8 +98,7 @@ def run_fragment(ticket: Ticket, engine: Engine,
     stack = ExitStack()
     try:
         paths = stack.enter_context(engine.store.open(ticket.org, ticket.segments))
-        cursor = engine.cursor()
-        stack.callback(cursor.close)
+        cursor = engine.cursor(stack)
         _check_regexes(cursor, ticket)
         labels = _label_columns(column_names(paths)) if paths else [NAME]
         run = _RUNNERS[ticket.template]
@@ -95,7 +108,10 @@ def run_fragment(ticket: Ticket, engine: Engine,
     except BaseException:
         stack.close()
         raise
-    return Fragment(schema, _guarded(batches, stack, cursor, is_cancelled))
+    guarded = _guarded(batches, stack, cursor, is_cancelled)
+    # A stream dropped before its first batch never runs the generator's `finally`.
+    weakref.finalize(guarded, stack.close)
+    return Fragment(schema, guarded)
 
 
 def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack, cursor: duckdb.DuckDBPyConnection,

@@ -86,7 +86,8 @@ class WorkerServer(fl.FlightServerBase):
     def do_action(self, context: fl.ServerCallContext, action: fl.Action) -> Iterator[bytes]:
         if action.type == "health":
             return iter([_json({"status": "ok", "location": self.location,
-                                "uptime_s": round(time.time() - self.started, 3)})])
+                                "uptime_s": round(time.time() - self.started, 3),
+                                "open_cursors": self.engine.open_cursors})])
         if action.type == "cache-stats":
             return iter([_json(asdict(self.engine.store.cache.stats()))])
         raise fl.FlightServerError(f"unknown action {action.type[:100]!r}",

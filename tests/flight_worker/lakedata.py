@@ -105,3 +105,28 @@ def write_lake(profile: StorageProfile, hours: int = 2, filesystem=None) -> Lake
     for rows in (a, b):
         segments += write_raw_segments(to_table(rows), org=ORG, profile=profile, filesystem=filesystem)
     return Lake(profile, segments, a + b)
+
+
+def big_table(n_series: int, n_points: int, start: int = T0, step: int = STEP, seed: int = 1) -> pa.Table:
+    """A vectorized table of `n_series` gauge-like series (two label layouts), sorted for the
+    writer: for the scan-heavy tests (cancellation, concurrency)."""
+    rng = np.random.default_rng(seed)
+    labels = [{NAME: f"m{i % 7}", "job": f"j{i % 3}", "instance": f"i{i}"} for i in range(n_series)]
+    ids = np.array([series_id(lab) for lab in labels])
+    order = sorted(range(n_series), key=lambda i: (labels[i][NAME], ids[i]))
+    ts = start + np.arange(n_points, dtype=np.int64) * step
+    hours = (ts - start) // HOUR_MS
+    s_idx = np.tile(np.array(order), n_points)
+    t_idx = np.repeat(np.arange(n_points), n_series)
+    perm = np.lexsort((t_idx, np.tile(np.arange(n_series), n_points), hours[t_idx]))
+    s_idx, t_idx = s_idx[perm], t_idx[perm]
+
+    def dict_col(key: str) -> pa.DictionaryArray:
+        values = sorted({lab[key] for lab in labels})
+        pos = {v: i for i, v in enumerate(values)}
+        codes = pa.array([pos[lab[key]] for lab in labels], pa.int32())
+        return pa.DictionaryArray.from_arrays(codes.take(pa.array(s_idx)), pa.array(values))
+
+    return pa.table({NAME: dict_col(NAME), SERIES_ID: pa.array(ids[s_idx]), TS: pa.array(ts[t_idx]),
+                     VALUE: pa.array(rng.random(len(s_idx)) * 100), "instance": dict_col("instance"),
+                     "job": dict_col("job")})

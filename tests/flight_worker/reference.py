@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -24,7 +25,7 @@ def matches(labels: dict[str, str], matchers: Sequence[Matcher]) -> bool:
 
 
 def bucket_end(ts: int, edges: Sequence[int]) -> int | None:
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in itertools.pairwise(edges):
         if a < ts <= b:
             return b
     return None
@@ -52,7 +53,7 @@ def partials(rows: list[Row], matchers: Sequence[Matcher], edges: Sequence[int],
         finite = [v for v in vals if not math.isnan(v)]
         resets = changes = 0
         reset_sum = 0.0
-        for a, b in zip(vals, vals[1:], strict=False):
+        for a, b in itertools.pairwise(vals):
             if b < a:
                 resets += 1
                 reset_sum += a
