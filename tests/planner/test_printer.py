@@ -116,4 +116,4 @@ def test_positive_infinity_keeps_prometheus_sign() -> None:
     # Prometheus prints +Inf, so `Inf ^ 2` prints as `+Inf ^ 2`, which reads back as +(Inf ^ 2):
     # a hole in Prometheus's own round trip that fletch keeps, to print exactly what it prints.
     assert to_string(parse("Inf ^ 2")) == "+Inf ^ 2"
-    assert to_string(parse("+Inf ^ 2")) == "+Inf ^ 2"
+    assert to_string(parse("+Inf ^ 2")) == "++Inf ^ 2"  # unary + of (Inf ^ 2), as Prometheus prints it
