@@ -44,6 +44,12 @@ class WorkerConfig(_Section):
     cache_dir: str = ""
     cache_bytes: int = Field(2 << 30, gt=0)
     duckdb_threads: int = Field(0, ge=0)
+    # Bearer token required from clients that are not the API (DoGet is authorized by the
+    # signed ticket). Empty: no token needed.
+    auth_token: str = ""
+    # PEM files; with both set the worker serves grpc+tls://.
+    tls_cert: str = ""
+    tls_key: str = ""
 
 
 class FletchConfig(_Section):
