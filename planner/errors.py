@@ -89,11 +89,18 @@ class ErrorItem:
         before = self.query[:start]
         line = before.count("\n") + 1
         last = before.rfind("\n")
-        col = len(before[last + 1 :].encode("utf-8", "surrogatepass")) + 1
+        col = len(_utf8(before[last + 1 :])) + 1
         return f"{line}:{col}"
 
     def __str__(self) -> str:
         return f"{self.line_col()}: parse error: {self.message}"
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")  # bytes read from a non-UTF-8 source
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 class ParseError(QueryError):

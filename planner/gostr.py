@@ -36,9 +36,14 @@ def go_quote(text: str) -> str:
     return '"' + "".join(_escape(ch, '"') for ch in text) + '"'
 
 
+def _rune(ch: str) -> str:
+    # Go decodes a byte that is not UTF-8 as utf8.RuneError
+    return "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch
+
+
 def go_quote_rune(ch: str) -> str:
     """`%q` of a rune: a single-quoted Go character literal."""
-    return "'" + _escape(ch, "'") + "'"
+    return "'" + _escape(_rune(ch), "'") + "'"
 
 
 def go_quote_trunc(text: str, limit: int = 10) -> str:
@@ -48,8 +53,9 @@ def go_quote_trunc(text: str, limit: int = 10) -> str:
 
 def go_rune_u(ch: str) -> str:
     """`%#U`: `U+0063 'c'` (the character only when printable)."""
+    ch = _rune(ch)
     code = ord(ch)
-    if ch.isprintable() and not 0xD800 <= code <= 0xDFFF:
+    if ch.isprintable():
         return f"U+{code:04X} '{ch}'"
     return f"U+{code:04X}"
 

@@ -44,7 +44,10 @@ def format_line(line: str) -> dict[str, object]:
 
 
 def run_format(args: argparse.Namespace) -> int:
-    for raw in sys.stdin:
+    # bytes that are not UTF-8 become lone surrogates, which the lexer reports like Prometheus
+    lines = (raw.decode("utf-8", "surrogateescape") for raw in sys.stdin.buffer) \
+        if hasattr(sys.stdin, "buffer") else iter(sys.stdin)
+    for raw in lines:
         line = raw.rstrip("\r\n")
         print(json.dumps(format_line(line), ensure_ascii=False), flush=True)
     return 0
