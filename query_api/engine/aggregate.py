@@ -1,11 +1,17 @@
-"""Aggregation operators over series groups, every step at once."""
+"""Aggregation operators over series groups, every step at once.
+
+Members of each group are laid out as a [groups, steps, members] array, so Prometheus's
+order-dependent recurrences (compensated sums, incremental means, Welford variance) run in
+lockstep across groups and steps.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from planner.errors import NotSupported
-from query_api.engine.values import Labels, Vector, make_labels
+from planner.errors import NotSupported, QueryError
+from query_api.engine import numeric
+from query_api.engine.values import Annotations, Labels, Scalar, Value, Vector
 
 
 def group_labels(labels: Labels, grouping: tuple[str, ...], without: bool) -> Labels:
@@ -24,74 +30,54 @@ def _groups(vector: Vector, grouping: tuple[str, ...], without: bool) -> tuple[l
     return list(index), ids
 
 
+def _members(vector: Vector, ids: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values and presence as [groups, steps, members] (members in series order)."""
+    order = np.argsort(ids, kind="stable")
+    sizes = np.bincount(ids, minlength=groups)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    position = np.empty(len(ids), dtype=np.int64)
+    position[order] = np.arange(len(ids)) - starts[ids[order]]
+    width = int(sizes.max()) if len(sizes) else 0
+    values = np.zeros((groups, vector.steps, width))
+    valid = np.zeros((groups, vector.steps, width), dtype=bool)
+    values[ids, :, position] = vector.values
+    valid[ids, :, position] = vector.present
+    return values, valid
+
+
 def aggregate(op: str, vector: Vector, grouping: tuple[str, ...], without: bool,
-              param: np.ndarray | None = None) -> Vector:
+              param: Value | None = None, annotations: Annotations | None = None) -> Vector:
     keys, ids = _groups(vector, grouping, without)
-    groups, steps = len(keys), vector.steps
-    present = vector.present
-    values = np.where(present, vector.values, 0.0)
-    count = np.zeros((groups, steps))
-    np.add.at(count, ids, present.astype(np.float64))
+    groups = len(keys)
+    values, valid = _members(vector, ids, groups)
+    count = valid.sum(axis=-1).astype(np.float64)
     any_present = count > 0
-    if op == "count":
-        result = count
-    elif op == "group":
-        result = np.ones((groups, steps))
-    elif op == "sum":
-        result = _sum(values, ids, groups, steps)
-    elif op == "avg":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = _sum(values, ids, groups, steps) / np.maximum(count, 1)
-    elif op in ("min", "max"):
-        result = np.full((groups, steps), np.nan)
-        masked = np.where(present, vector.values, np.nan)
-        (np.fmin if op == "min" else np.fmax).at(result, ids, masked)
-    elif op in ("stddev", "stdvar"):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = _sum(values, ids, groups, steps) / np.maximum(count, 1)
-            deviation = np.where(present, vector.values - mean[ids], 0.0)
-            squares = np.zeros((groups, steps))
-            np.add.at(squares, ids, deviation * deviation)
-            result = squares / np.maximum(count, 1)
-        if op == "stddev":
-            result = np.sqrt(result)
-    elif op == "quantile":
-        assert param is not None
-        result = _quantile(vector, ids, groups, param)
-    else:
-        raise NotSupported(f"aggregation {op!r} is not supported yet")
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if op == "count":
+            result = count
+        elif op == "group":
+            result = np.ones(count.shape)
+        elif op == "sum":
+            result = numeric.kahan_sum(values, valid)
+        elif op == "avg":
+            result = numeric.mean(values, valid)
+        elif op in ("min", "max"):
+            masked = np.where(valid, values, np.nan)
+            reduce = np.fmin.reduce if op == "min" else np.fmax.reduce
+            result = reduce(masked, axis=-1) if masked.shape[-1] else np.full(count.shape, np.nan)
+        elif op in ("stddev", "stdvar"):
+            result = numeric.variance(values, valid, compensate_aux=False)
+            if op == "stddev":
+                result = np.sqrt(result)
+        elif op == "quantile":
+            q = _scalar_param(param, op)
+            result = numeric.quantile(values, valid, np.broadcast_to(q[None, :], count.shape))
+        else:
+            raise NotSupported(f"aggregation {op!r} is not supported yet")
     return Vector(keys, np.where(any_present, result, 0.0), any_present)
 
 
-def _sum(values: np.ndarray, ids: np.ndarray, groups: int, steps: int) -> np.ndarray:
-    total = np.zeros((groups, steps))
-    np.add.at(total, ids, values)
-    return total
-
-
-def _quantile(vector: Vector, ids: np.ndarray, groups: int, q: np.ndarray) -> np.ndarray:
-    result = np.full((groups, vector.steps), np.nan)
-    for g in range(groups):
-        members = np.flatnonzero(ids == g)
-        block = np.where(vector.present[members], vector.values[members], np.nan)
-        for t in range(vector.steps):
-            column = np.sort(block[:, t][vector.present[members, t]])
-            result[g, t] = _quantile_of(column, float(q[t]))
-    return result
-
-
-def _quantile_of(ordered: np.ndarray, q: float) -> float:
-    if len(ordered) == 0 or np.isnan(q):
-        return float("nan")
-    if q < 0:
-        return float("-inf")
-    if q > 1:
-        return float("inf")
-    rank = q * (len(ordered) - 1)
-    low = int(np.floor(rank))
-    high = min(low + 1, len(ordered) - 1)
-    weight = rank - low
-    return float(ordered[low] * (1 - weight) + ordered[high] * weight)
-
-
-__all__ = ["aggregate", "group_labels", "make_labels"]
+def _scalar_param(param: Value | None, op: str) -> np.ndarray:
+    if not isinstance(param, Scalar):
+        raise QueryError(f"expected a scalar parameter for {op}")
+    return param.values

@@ -100,6 +100,9 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching, r
         if not rights:
             continue
         right_value, right_present = _collapse(rhs, rights)
+        if len(lefts) > 1 and ((lhs.present[lefts] & right_present).sum(axis=0) > 1).any():
+            raise ExecutionError("multiple matches for labels: many-to-one matching must be explicit "
+                                 "(group_left/group_right)")
         for left in lefts:
             present = lhs.present[left] & right_present
             if not present.any():

@@ -62,7 +62,8 @@ def evaluate(node: ast.Expr, ctx: Context, path: Path = ()) -> Value:
             if isinstance(value, Scalar):
                 return Scalar(-value.values)
             assert isinstance(value, Vector)
-            return Vector([without_name(lb) for lb in value.labels], -value.values, value.present.copy())
+            return _dedupe(Vector([without_name(lb) for lb in value.labels], -value.values,
+                                  value.present.copy()))
         case ast.VectorSelector():
             return _instant_selector(node, ctx, path)
         case ast.BinaryExpr():
@@ -155,6 +156,9 @@ def _range_call(node: ast.Call, ctx: Context, path: Path) -> Vector:
     elif name in ("stddev_over_time", "stdvar_over_time", "mad_over_time", "deriv"):
         values, present = getattr(rangefn, name)(window)
     elif name == "quantile_over_time":
+        for q in np.unique(scalars[0][~np.isnan(scalars[0])]):
+            if not 0 <= q <= 1:
+                ctx.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
         values, present = rangefn.quantile_over_time(window, scalars[0])
     elif name == "predict_linear":
         values, present = rangefn.predict_linear(window, scalars[0], _eval_times(ctx, None, 0))
@@ -164,7 +168,7 @@ def _range_call(node: ast.Call, ctx: Context, path: Path) -> Vector:
             raise QueryError(f"invalid smoothing or trend factor for {name}: must be between 0 and 1")
         values, present = rangefn.double_exponential_smoothing(window, smoothing, trend)
     elif name == "absent_over_time":
-        return _absent(node, ctx, (window.count > 0).any(axis=0))
+        return instant_functions.absent_vector(node, ctx.times, (window.count > 0).any(axis=0))
     else:
         raise NotSupported(f"function {name}() is not supported yet")
     spec = FUNCTIONS[name]
@@ -219,77 +223,22 @@ def _vector_arg(node: ast.Expr, ctx: Context, path: Path) -> Vector:
 
 def _call(node: ast.Call, ctx: Context, path: Path) -> Value:
     name = node.func
-    spec = FUNCTIONS.get(name)
-    if spec is None:
+    if name not in FUNCTIONS:
         raise QueryError(f"unknown function with name {name!r}")
     if any(arg.type is ast.ValueType.MATRIX for arg in node.args):
         return _range_call(node, ctx, path)
-    if name in instant_functions.MATH:
-        return instant_functions.math_function(name, _vector_arg(node.args[0], ctx, (*path, 0)))
-    if name == "round":
-        to_nearest = np.ones(len(ctx.times))
-        if len(node.args) > 1:
-            to_nearest = _scalar_arg(node.args[1], ctx, (*path, 1))
-        return instant_functions.round_function(_vector_arg(node.args[0], ctx, (*path, 0)), to_nearest)
-    if name in ("clamp", "clamp_min", "clamp_max"):
-        vector = _vector_arg(node.args[0], ctx, (*path, 0))
-        if name == "clamp":
-            low, high = _scalar_arg(node.args[1], ctx, (*path, 1)), _scalar_arg(node.args[2], ctx, (*path, 2))
-            return instant_functions.clamp(vector, low, high)
-        bound = _scalar_arg(node.args[1], ctx, (*path, 1))
-        return instant_functions.clamp(vector, bound if name == "clamp_min" else None,
-                                       bound if name == "clamp_max" else None)
-    if name in instant_functions.DATE_FUNCTIONS:
-        if node.args:
-            return instant_functions.date_function(name, _vector_arg(node.args[0], ctx, (*path, 0)))
-        values = instant_functions.date_of_times(name, ctx.times)
-        return Vector([()], values[None, :], np.ones((1, len(ctx.times)), dtype=bool))
-    if name == "time":
-        return Scalar(ctx.times / 1000.0)
-    if name == "pi":
-        return Scalar(np.full(len(ctx.times), np.pi))
-    if name == "timestamp":
-        vector = _vector_arg(node.args[0], ctx, (*path, 0))
-        ts = vector.sample_ts
-        if ts is None:
-            ts = np.broadcast_to(ctx.times, vector.values.shape)
-        return Vector([without_name(lb) for lb in vector.labels], ts / 1000.0, vector.present.copy())
-    if name == "vector":
-        values = _scalar_arg(node.args[0], ctx, (*path, 0))
-        return Vector([()], values[None, :], np.ones((1, len(ctx.times)), dtype=bool))
-    if name == "scalar":
-        vector = _vector_arg(node.args[0], ctx, (*path, 0))
-        count = vector.present.sum(axis=0)
-        total = np.where(vector.present, vector.values, 0.0).sum(axis=0)
-        return Scalar(np.where(count == 1, total, np.nan))
-    if name == "absent":
-        vector = _vector_arg(node.args[0], ctx, (*path, 0))
-        return _absent(node, ctx, vector.present.any(axis=0))
-    if name in ("sort", "sort_desc"):
-        return _vector_arg(node.args[0], ctx, (*path, 0))
-    raise NotSupported(f"function {name}() is not supported yet")
-
-
-def _absent(node: ast.Call, ctx: Context, any_present: np.ndarray) -> Vector:
-    labels: dict[str, str] = {}
-    arg = node.args[0]
-    selector = arg.selector if isinstance(arg, ast.MatrixSelector) else arg
-    if isinstance(selector, ast.VectorSelector):
-        for matcher in selector.all_matchers:
-            if matcher.op is ast.MatchOp.EQ and matcher.name != "__name__":
-                labels[matcher.name] = matcher.value
-    return Vector([tuple(sorted(labels.items()))], np.ones((1, len(ctx.times))), ~any_present[None, :])
+    implementation = instant_functions.INSTANT_FUNCTIONS.get(name)
+    if implementation is None:
+        raise NotSupported(f"function {name}() is not supported yet")
+    args = [evaluate(arg, ctx, (*path, i)) for i, arg in enumerate(node.args)]
+    return implementation(instant_functions.FunctionCall(node, args, ctx.times, ctx.annotations))
 
 
 def _aggregate(node: ast.AggregateExpr, ctx: Context, path: Path) -> Vector:
     body_index = 0 if node.param is None else 1
     vector = _vector_arg(node.expr, ctx, (*path, body_index))
-    param = None
-    if node.param is not None and node.op == "quantile":
-        param = _scalar_arg(node.param, ctx, (*path, 0))
-    if node.param is not None and node.op != "quantile":
-        raise NotSupported(f"aggregation {node.op} is not supported yet")
-    result = aggregate(node.op, vector, node.grouping, node.without, param)
+    param = None if node.param is None else evaluate(node.param, ctx, (*path, 0))
+    result = aggregate(node.op, vector, node.grouping, node.without, param, ctx.annotations)
     keep = np.flatnonzero(result.present.any(axis=1))
     return result.select(keep)
 

@@ -3,10 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from query_api.engine.values import Vector, without_name
+from planner import ast
+from planner.errors import QueryError
+from query_api.engine.values import Annotations, Scalar, String, Value, Vector, without_name
+
+
+@dataclass
+class FunctionCall:
+    """A call of an instant function: the node, its evaluated arguments, the block's steps."""
+
+    node: ast.Call
+    args: list[Value]
+    times: np.ndarray
+    annotations: Annotations
+
+    def vector(self, index: int) -> Vector:
+        value = self.args[index]
+        if not isinstance(value, Vector):
+            raise QueryError(f"expected an instant vector as argument {index + 1} of {self.node.func}()")
+        return value
+
+    def scalar(self, index: int, default: float | None = None) -> np.ndarray:
+        if index >= len(self.args) and default is not None:
+            return np.full(len(self.times), default)
+        value = self.args[index]
+        if not isinstance(value, Scalar):
+            raise QueryError(f"expected a scalar as argument {index + 1} of {self.node.func}()")
+        return value.values
+
+    def string(self, index: int) -> str:
+        value = self.args[index]
+        if not isinstance(value, String):
+            raise QueryError(f"expected a string as argument {index + 1} of {self.node.func}()")
+        return value.value
 
 
 def _round(values: np.ndarray, to_nearest: np.ndarray) -> np.ndarray:
@@ -83,3 +116,67 @@ def date_function(name: str, vector: Vector) -> Vector:
 
 def date_of_times(name: str, times_ms: np.ndarray) -> np.ndarray:
     return _calendar(times_ms / 1000.0)[name].astype(np.float64)
+
+
+def _timestamp(call: FunctionCall) -> Vector:
+    vector = call.vector(0)
+    ts = vector.sample_ts
+    if ts is None:
+        ts = np.broadcast_to(call.times, vector.values.shape)
+    return Vector([without_name(lb) for lb in vector.labels], ts / 1000.0, vector.present.copy())
+
+
+def _scalar(call: FunctionCall) -> Scalar:
+    vector = call.vector(0)
+    count = vector.present.sum(axis=0)
+    total = np.where(vector.present, vector.values, 0.0).sum(axis=0)
+    return Scalar(np.where(count == 1, total, np.nan))
+
+
+def _one_series(values: np.ndarray) -> Vector:
+    return Vector([()], values[None, :], np.ones((1, len(values)), dtype=bool))
+
+
+def _date(name: str) -> Callable[[FunctionCall], Vector]:
+    def run(call: FunctionCall) -> Vector:
+        if call.args:
+            return date_function(name, call.vector(0))
+        return _one_series(date_of_times(name, call.times))
+    return run
+
+
+def absent_vector(node: ast.Call, times: np.ndarray, any_present: np.ndarray) -> Vector:
+    """`absent`/`absent_over_time`: 1 where nothing matched, labelled by the selector's single
+    equality matchers (a label matched more than once is left out)."""
+    labels: dict[str, str] = {}
+    arg = node.args[0]
+    while isinstance(arg, ast.ParenExpr):
+        arg = arg.expr
+    selector = arg.selector if isinstance(arg, ast.MatrixSelector) else arg
+    if isinstance(selector, ast.VectorSelector):
+        seen: set[str] = set()
+        for matcher in selector.all_matchers:
+            if matcher.op is ast.MatchOp.EQ and matcher.name != "__name__" and matcher.name not in seen:
+                labels[matcher.name] = matcher.value
+            elif matcher.name in labels:
+                del labels[matcher.name]
+            seen.add(matcher.name)
+    return Vector([tuple(sorted(labels.items()))], np.ones((1, len(times))), ~any_present[None, :])
+
+
+INSTANT_FUNCTIONS: dict[str, Callable[[FunctionCall], Value]] = {
+    **{name: (lambda call, name=name: math_function(name, call.vector(0))) for name in MATH},
+    **{name: _date(name) for name in DATE_FUNCTIONS},
+    "round": lambda call: round_function(call.vector(0), call.scalar(1, default=1.0)),
+    "clamp": lambda call: clamp(call.vector(0), call.scalar(1), call.scalar(2)),
+    "clamp_min": lambda call: clamp(call.vector(0), call.scalar(1), None),
+    "clamp_max": lambda call: clamp(call.vector(0), None, call.scalar(1)),
+    "time": lambda call: Scalar(call.times / 1000.0),
+    "pi": lambda call: Scalar(np.full(len(call.times), np.pi)),
+    "timestamp": _timestamp,
+    "vector": lambda call: _one_series(call.scalar(0)),
+    "scalar": _scalar,
+    "absent": lambda call: absent_vector(call.node, call.times, call.vector(0).present.any(axis=0)),
+    "sort": lambda call: call.vector(0),
+    "sort_desc": lambda call: call.vector(0),
+}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from query_api.engine import numeric
 from query_api.engine.rows import LeafRows, prefix_sum, window_reduce
 
 Result = tuple[np.ndarray, np.ndarray]  # values [S, T], present [S, T]
@@ -72,13 +73,19 @@ def count_over_time(w: WindowData) -> Result:
 
 
 def sum_over_time(w: WindowData) -> Result:
-    return window_reduce(np.add, w.rows.fields["sum"], w.lo, w.hi), w.count > 0
+    values, _, valid, _ = lockstep(w, "sum")
+    return numeric.kahan_sum(values, valid), w.count > 0
 
 
 def avg_over_time(w: WindowData) -> Result:
-    total, present = sum_over_time(w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / np.maximum(w.count, 1), present
+    """Mean of the window's samples. From bucket partials each row carries a sum of several
+    samples; the compensated sum of (row sum / window count) then stands in for the mean."""
+    sums, _, valid, _ = lockstep(w, "sum")
+    if (w.rows.fields["count"] == 1).all():
+        return numeric.mean(sums, valid), w.count > 0
+    count = np.maximum(w.count, 1).astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return numeric.kahan_sum(sums / count[..., None], valid), w.count > 0
 
 
 def min_over_time(w: WindowData) -> Result:
@@ -198,9 +205,11 @@ MERGEABLE: dict[str, Callable[[WindowData], Result]] = {
 
 # -- functions over raw samples --------------------------------------------------------------------
 
-def lockstep(w: WindowData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every window's samples as padded [S, T, L] arrays: values, times, valid mask, counts."""
-    values = w.rows.fields["last_value"]
+def lockstep(w: WindowData, field: str = "last_value") -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """Every window's rows as padded [S, T, L] arrays: a field's values, row times, valid mask and
+    row counts. With raw samples a row is a sample."""
+    values = w.rows.fields[field]
     times = w.rows.end
     length = (w.hi - w.lo)
     width = int(length.max()) if length.size else 0
@@ -217,11 +226,7 @@ def lockstep(w: WindowData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 def stdvar_over_time(w: WindowData) -> Result:
     values, _, valid, length = lockstep(w)
-    n = np.maximum(length, 1)
-    with np.errstate(invalid="ignore"):
-        mean = np.where(valid, values, 0.0).sum(axis=-1) / n
-        deviation = np.where(valid, values - mean[..., None], 0.0)
-        return (deviation * deviation).sum(axis=-1) / n, length > 0
+    return numeric.variance(values, valid, compensate_aux=True), length > 0
 
 
 def stddev_over_time(w: WindowData) -> Result:
@@ -231,38 +236,15 @@ def stddev_over_time(w: WindowData) -> Result:
 
 def quantile_over_time(w: WindowData, q: np.ndarray) -> Result:
     values, _, valid, length = lockstep(w)
-    ordered = np.sort(np.where(valid, values, np.inf), axis=-1)
-    qs = np.broadcast_to(q[None, :], length.shape)
-    result = _quantile_sorted(ordered, length, qs)
-    return result, length > 0
-
-
-def _quantile_sorted(ordered: np.ndarray, length: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Prometheus's quantile on sorted samples: linear interpolation at rank q*(n-1)."""
-    with np.errstate(invalid="ignore"):
-        rank = q * (length - 1)
-        low = np.clip(np.floor(rank), 0, np.maximum(length - 1, 0)).astype(np.int64)
-        high = np.minimum(low + 1, np.maximum(length - 1, 0))
-        weight = rank - np.floor(rank)
-        lo_v, hi_v = _pick(ordered, low), _pick(ordered, high)
-        result = lo_v * (1 - weight) + hi_v * weight
-        result = np.where(weight == 0, lo_v, result)
-    result = np.where(q < 0, -np.inf, np.where(q > 1, np.inf, result))
-    return np.where(np.isnan(q), np.nan, result)
-
-
-def _pick(ordered: np.ndarray, index: np.ndarray) -> np.ndarray:
-    if ordered.shape[-1] == 0:
-        return np.zeros(index.shape)
-    return np.take_along_axis(ordered, index[..., None], axis=-1)[..., 0]
+    return numeric.quantile(values, valid, q[None, :]), length > 0
 
 
 def mad_over_time(w: WindowData) -> Result:
     values, _, valid, length = lockstep(w)
     half = np.full(length.shape, 0.5)
-    median = _quantile_sorted(np.sort(np.where(valid, values, np.inf), axis=-1), length, half)
-    spread = np.where(valid, np.abs(values - median[..., None]), np.inf)
-    return _quantile_sorted(np.sort(spread, axis=-1), length, half), length > 0
+    median = numeric.quantile(values, valid, half)
+    deviation = np.abs(values - median[..., None])
+    return numeric.quantile(deviation, valid, half), length > 0
 
 
 def _regression(w: WindowData, intercept_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
