@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # helper modules (services, samples); packages win
 
 from services import MotoS3, Postgres, start_moto, start_postgres
 
