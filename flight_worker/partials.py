@@ -7,9 +7,11 @@ is reduced with vectorized numpy (`reduceat` over run starts), then runs of the 
 (series, bucket) -- from a batch boundary, or a bucket that straddles two hourly files -- are
 merged with the associative merge below. That is exact as long as runs of one key do not overlap
 in time; `merge_runs` checks it and raises `OverlappingRuns` otherwise (the caller then re-reads
-with `ORDER BY`). Measured on 2 cores: a DuckDB hash aggregate with all these fields plus a `lag()`
-window for the pair statistics ran at about a third of a plain `GROUP BY count/sum/min/max`;
-this path runs at or above it (see bench/worker/run.py).
+with `ORDER BY`). Measured on 2 cores (4 M samples, 1 M buckets): a DuckDB hash aggregate with all
+these fields plus a `lag()` window for the pair statistics ran at 25-35 % of a plain
+`GROUP BY count/sum/min/max`; this path at 4 M samples was in the same range, and at 20 M samples
+(5 M output rows) it falls to 10-13 % (bench/worker/run.py): the per-run arrays, their sort and
+gathers dominate. Not yet at the 60 % target.
 
 Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seconds since
 `ref_ts`, i.e. `(ts - ref_ts) / 1000`):
@@ -143,20 +145,33 @@ def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
     `key` orders the output: the caller passes `bucket * n_series + series rank`, so the result
     is in (bucket end, series id) order. The stable sort keeps runs of one key in scan order,
     which is time order when files are scanned in time order; `OverlappingRuns` otherwise.
+    Only keys with several runs go through the merge; the others are copied.
     """
     order = np.argsort(key, kind="stable")
     r = {name: col[order] for name, col in runs.items()}
     r["key"] = key[order]
     n = len(r["key"])
-    if n == 0:
-        r["increase"] = np.empty(0)
-        return r
+    if n:
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(r["key"][1:], r["key"][:-1], out=new[1:])
+        if not new.all():
+            in_multi = ~(new & np.append(new[1:], True))  # rows of keys with several runs
+            merged = _merge_sorted({name: col[in_multi] for name, col in r.items()})
+            firsts = np.flatnonzero(new & in_multi)
+            for name, col in r.items():
+                col[firsts] = merged[name]
+            r = {name: col[new] for name, col in r.items()}
+    r["increase"] = r["last_value"] - r["first_value"] + r["reset_sum"]
+    return r
+
+
+def _merge_sorted(r: Runs) -> Runs:
+    """Merge runs sorted by key (each key here has several runs) into one row per key."""
+    n = len(r["key"])
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(r["key"][1:], r["key"][:-1], out=new[1:])
-    if new.all():
-        r["increase"] = r["last_value"] - r["first_value"] + r["reset_sum"]
-        return r
     joined = ~new[1:]  # run j+1 continues the key of run j
     if (joined & (r["first_ts"][1:] <= r["last_ts"][:-1])).any():
         raise OverlappingRuns("runs of one series and bucket overlap in time")
