@@ -207,3 +207,35 @@ def test_run_files_report_json_and_summary(tmp_path: Path) -> None:
                                             "status": "passed", "reason": ""}
     assert engine.calls.count(("clear",)) == 1
     assert report.format_text().splitlines()[-1] == report.summary_line()
+
+
+class RefusingEngine:
+    """Answers every query with an error: only `expect fail` evals can pass."""
+
+    def clear(self) -> None:
+        pass
+
+    def load(self, series) -> None:
+        pass
+
+    def instant(self, expr: str, t_ms: int) -> Result:
+        return Result.failed("no engine")
+
+    def range(self, expr: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
+        return Result.failed("no engine")
+
+
+def test_corpus_accounting(corpus: Path) -> None:
+    from fletch.promqltest import IN_SCOPE_FILES, parse_file
+
+    paths = [corpus / f"{name}.test" for name in IN_SCOPE_FILES]
+    report = run_files(paths, RefusingEngine(), at_rewriter=None)
+    for path, file_report in zip(paths, report.files, strict=True):
+        evals = parse_file(path).evals
+        assert len(file_report.outcomes) == len(evals)
+        assert file_report.skipped == sum(1 for e in evals if e.skip_reason)
+        bare_fail = [e for e in evals if not e.skip_reason and e.fails
+                     and all(x.message is None and x.regex is None for x in e.of_type("fail"))]
+        assert file_report.passed >= len(bare_fail)
+    assert report.passed + report.failed + report.skipped == len(report.outcomes)
+    assert report.failed > 900
