@@ -38,10 +38,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from flight_worker import partials as P
 from flight_worker import templates as T
 from flight_worker.errors import BadRequest, Cancelled, DataUnavailable
 from flight_worker.storage import SegmentStore, column_names
+from lake import partials as P
 from lake.schema import NAME, SERIES_ID, TS, VALUE
 from planner.tickets import Ticket
 

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flight_worker import partials as P  # moves to lake.partials once the worker settles
+from lake import partials as P
 from query_api.engine.rows import LeafRows
 from query_api.engine.values import Labels
 

@@ -22,7 +22,7 @@ class LeafRows:
     labels: list[Labels]            # per series
     series: np.ndarray              # int64 series index per row, ascending
     end: np.ndarray                 # int64 bucket end (or sample time) per row, ascending per series
-    fields: dict[str, np.ndarray]   # partial fields per row (see flight_worker/partials.py)
+    fields: dict[str, np.ndarray]   # partial fields per row (see lake/partials.py)
     stale_series: np.ndarray        # staleness markers: series index ...
     stale_ts: np.ndarray            # ... and time, sorted by (series, time)
 
