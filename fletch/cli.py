@@ -11,7 +11,7 @@ from fletch.config import ConfigError
 
 # Each module in fletch/commands/ has `register(subparsers)` adding its subcommand(s); the handler
 # is stored as `func` and returns the process exit code.
-COMMAND_MODULES = ("check_config", "ingest", "demo", "promql", "api", "up", "worker")
+COMMAND_MODULES = ("check_config", "ingest", "demo", "promql", "api", "up", "conformance", "worker")
 
 
 class CommandError(Exception):

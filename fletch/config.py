@@ -88,6 +88,8 @@ class FletchConfig(_Section):
         data = self.model_dump()
         if data["ticket_key"]:
             data["ticket_key"] = "<set>"
+        if data["worker"]["auth_token"]:
+            data["worker"]["auth_token"] = "<set>"
         return data
 
 
