@@ -56,9 +56,10 @@ def mean(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         return np.where(incremental, running + compensation, summed)
 
 
-def variance(values: np.ndarray, valid: np.ndarray, compensate_aux: bool) -> np.ndarray:
-    """Welford's recurrence with a compensated mean, as Prometheus's stdvar (over_time also
-    compensates the accumulated squares; the aggregation does not)."""
+def variance(values: np.ndarray, valid: np.ndarray, compensate_aux: bool,
+             compensate_mean: bool = True) -> np.ndarray:
+    """Welford's recurrence with a compensated mean, as Prometheus's stdvar_over_time (which also
+    compensates the accumulated squares). The stddev/stdvar aggregation compensates neither."""
     shape = values.shape[:-1]
     count, mean_, mean_c, aux, aux_c = (np.zeros(shape) for _ in range(5))
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -67,7 +68,10 @@ def variance(values: np.ndarray, valid: np.ndarray, compensate_aux: bool) -> np.
             value = values[..., k]
             new_count = count + 1
             delta = value - (mean_ + mean_c)
-            new_mean, new_mean_c = kahan_inc(delta / new_count, mean_, mean_c)
+            if compensate_mean:
+                new_mean, new_mean_c = kahan_inc(delta / new_count, mean_, mean_c)
+            else:
+                new_mean, new_mean_c = mean_ + delta / new_count, mean_c
             square = delta * (value - (new_mean + new_mean_c))
             if compensate_aux:
                 new_aux, new_aux_c = kahan_inc(square, aux, aux_c)
