@@ -1,4 +1,5 @@
-"""Binary operators: scalar/scalar, vector/scalar and vector/vector with one-to-one matching."""
+"""Binary operators: scalar/scalar, vector/scalar, vector/vector with one-to-one, many-to-one and
+one-to-many matching, and the set operators."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from planner.ast import Card, VectorMatching
 from planner.errors import ExecutionError, NotSupported
+from query_api.engine.annotations import labels_string
 from query_api.engine.values import Labels, Scalar, Vector, without_name
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
@@ -67,83 +69,112 @@ def _match_key(labels: Labels, matching: VectorMatching) -> Labels:
     return tuple(item for item in labels if item[0] not in drop)
 
 
-def _result_labels(labels: Labels, op: str, matching: VectorMatching, return_bool: bool) -> Labels:
+def _result_labels(many: Labels, one: Labels, op: str, matching: VectorMatching, return_bool: bool) -> Labels:
+    """Prometheus's resultMetric: the "many" side's labels, `__name__` dropped by arithmetic and
+    `bool`, cut to the matching labels for one-to-one, `group_x (include)` labels copied from the
+    "one" side (or deleted where it lacks them)."""
+    labels = dict(many)
     if op not in COMPARISONS or return_bool:
-        labels = without_name(labels)
-    if matching.on:
-        keep = set(matching.labels)
-        return tuple(item for item in labels if item[0] in keep)
-    drop = set(matching.labels)
-    return tuple(item for item in labels if item[0] not in drop)
+        labels.pop("__name__", None)
+    if matching.card is Card.ONE_TO_ONE:
+        if matching.on:
+            labels = {k: v for k, v in labels.items() if k in matching.labels}
+        else:
+            for name in matching.labels:
+                labels.pop(name, None)
+    if matching.include:
+        one_labels = dict(one)
+        for name in matching.include:
+            value = one_labels.get(name, "")
+            if value:
+                labels[name] = value
+            else:
+                labels.pop(name, None)
+    return tuple(sorted(labels.items()))
 
 
 def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching, return_bool: bool) -> Vector:
+    """Vector/vector operators with one-to-one, many-to-one and one-to-many matching, every step
+    at once: the "one" side is indexed by (signature, step), each "many" series looks its match up."""
     if op in SET_OPERATORS:
         return _set_operation(op, lhs, rhs, matching)
-    if matching.card is not Card.ONE_TO_ONE:
-        raise NotSupported("group_left/group_right matching is not supported yet")
     steps = lhs.steps
-    right_rows: dict[Labels, list[int]] = {}
-    for i, labels in enumerate(rhs.labels):
-        right_rows.setdefault(_match_key(labels, matching), []).append(i)
-    _check_unique(rhs, right_rows, "right")
-    left_rows: dict[Labels, list[int]] = {}
-    for i, labels in enumerate(lhs.labels):
-        left_rows.setdefault(_match_key(labels, matching), []).append(i)
-
-    out_labels: list[Labels] = []
-    out_values: list[np.ndarray] = []
-    out_present: list[np.ndarray] = []
-    result_index: dict[Labels, int] = {}
-    for key, lefts in left_rows.items():
-        rights = right_rows.get(key)
-        if not rights:
-            continue
-        right_value, right_present = _collapse(rhs, rights)
-        if len(lefts) > 1 and ((lhs.present[lefts] & right_present).sum(axis=0) > 1).any():
-            raise ExecutionError("multiple matches for labels: many-to-one matching must be explicit "
-                                 "(group_left/group_right)")
-        for left in lefts:
-            present = lhs.present[left] & right_present
-            if not present.any():
-                continue
-            result = apply(op, lhs.values[left], right_value)
-            if op in COMPARISONS and not return_bool:
-                present = present & (result == 1.0)
-                result = lhs.values[left]
-            labels = _result_labels(lhs.labels[left], op, matching, return_bool)
-            row = result_index.get(labels)
-            if row is None:
-                result_index[labels] = len(out_labels)
-                out_labels.append(labels)
-                out_values.append(np.where(present, result, 0.0))
-                out_present.append(present)
-            else:
-                if (out_present[row] & present).any():
-                    raise ExecutionError("multiple matches for labels: many-to-one matching must be "
-                                         "explicit (group_left/group_right)")
-                out_values[row] = np.where(present, result, out_values[row])
-                out_present[row] = out_present[row] | present
-    if not out_labels:
+    if not lhs.labels or not rhs.labels:
         return Vector.empty(steps)
-    return Vector(out_labels, np.vstack(out_values), np.vstack(out_present))
+    swapped = matching.card is Card.ONE_TO_MANY
+    many, one = (rhs, lhs) if swapped else (lhs, rhs)
+    signatures: dict[Labels, int] = {}
+    many_sig = np.array([signatures.setdefault(_match_key(lb, matching), len(signatures))
+                         for lb in many.labels], dtype=np.int64)
+    one_sig = np.array([signatures.setdefault(_match_key(lb, matching), len(signatures))
+                        for lb in one.labels], dtype=np.int64)
+    both = many.present.any(axis=0) & one.present.any(axis=0)
+    one_count = np.zeros((len(signatures), steps), dtype=np.int64)
+    np.add.at(one_count, one_sig, one.present.astype(np.int64))
+    duplicate = (one_count > 1) & both[None, :]
+    if duplicate.any():
+        _raise_duplicate(one, one_sig, duplicate, matching, "left" if swapped else "right")
+    one_row = np.full((len(signatures), steps), -1, dtype=np.int64)
+    series, columns = np.nonzero(one.present)
+    one_row[one_sig[series], columns] = series
+    match = one_row[many_sig]
+    matched = many.present & (match >= 0)
+    if not matched.any():
+        return Vector.empty(steps)
+    one_values = one.values[np.maximum(match, 0), np.arange(steps)[None, :]]
+    left, right = (one_values, many.values) if swapped else (many.values, one_values)
+    result = apply(op, left, right)
+    if op in COMPARISONS and not return_bool:
+        keep = matched & (result == 1.0)
+        result = left
+    else:
+        keep = matched
+    rows, columns = np.nonzero(matched)
+    pairs, pair_of = np.unique(rows * len(one.labels) + match[rows, columns], return_inverse=True)
+    out_index: dict[Labels, int] = {}
+    pair_labels = np.empty(len(pairs), dtype=np.int64)
+    for p, pair in enumerate(pairs):
+        m, o = divmod(int(pair), len(one.labels))
+        labels = _result_labels(many.labels[m], one.labels[o], op, matching, return_bool)
+        pair_labels[p] = out_index.setdefault(labels, len(out_index))
+    _check_unique_matches(matching, many_sig[rows], pair_labels[pair_of], columns, len(out_index), steps)
+    values = np.zeros((len(pairs), steps))
+    present = np.zeros((len(pairs), steps), dtype=bool)
+    values[pair_of, columns] = result[rows, columns]
+    present[pair_of, columns] = keep[rows, columns]
+    labels_of = list(out_index)
+    return Vector([labels_of[i] for i in pair_labels], values, present)
 
 
-def _collapse(vector: Vector, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    if len(rows) == 1:
-        return vector.values[rows[0]], vector.present[rows[0]]
-    present = vector.present[rows]
-    values = np.where(present, vector.values[rows], 0.0).sum(axis=0)
-    return values, present.any(axis=0)
+def _check_unique_matches(matching: VectorMatching, sig: np.ndarray, label_id: np.ndarray,
+                          columns: np.ndarray, labels: int, steps: int) -> None:
+    """One-to-one: a signature matched twice at one step. Many-to-one: two matches of one
+    signature gave the same result labels at one step."""
+    if matching.card is Card.ONE_TO_ONE:
+        key = sig * steps + columns
+        message = ("multiple matches for labels: many-to-one matching must be explicit "
+                   "(group_left/group_right)")
+    else:
+        key = (sig * labels + label_id) * steps + columns
+        message = "multiple matches for labels: grouping labels must ensure unique matches"
+    if len(np.unique(key)) < len(key):
+        raise ExecutionError(message)
 
 
-def _check_unique(vector: Vector, rows_by_key: dict[Labels, list[int]], side: str) -> None:
-    for key, rows in rows_by_key.items():
-        if len(rows) > 1 and (vector.present[rows].sum(axis=0) > 1).any():
-            shown = "{" + ", ".join(f'{k}="{v}"' for k, v in key) + "}"
-            raise ExecutionError(f"found duplicate series for the match group {shown} on the {side} "
-                                 "hand-side of the operation; many-to-many matching not allowed: "
-                                 "matching labels must be unique on one side")
+def _raise_duplicate(one: Vector, one_sig: np.ndarray, duplicate: np.ndarray, matching: VectorMatching,
+                     side: str) -> None:
+    step = int(np.flatnonzero(duplicate.any(axis=0))[0])
+    first: dict[int, int] = {}
+    for s in np.flatnonzero(one.present[:, step]):
+        sig = int(one_sig[s])
+        if sig not in first:
+            first[sig] = int(s)
+            continue
+        pair = sorted((labels_string(one.labels[s]), labels_string(one.labels[first[sig]])))
+        group = labels_string(_match_key(one.labels[s], matching))
+        raise ExecutionError(f"found duplicate series for the match group {group} on the {side} "
+                             f"hand-side of the operation: [{pair[0]}, {pair[1]}];many-to-many matching "
+                             "not allowed: matching labels must be unique on one side")
 
 
 def _set_operation(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching) -> Vector:
