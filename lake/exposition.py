@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lake.schema import NAME
+from lake.schema import NAME, is_label_column
 
 Format = Literal["prometheus", "openmetrics"]
 
@@ -241,8 +241,8 @@ def parse_series_key(key: str) -> dict[str, str]:
     if not name:
         raise ValueError("sample has no metric name")
     for label in labels:
-        if not label or label.startswith("__"):
-            raise ValueError(f"invalid label name {label!r} (empty, or reserved with '__')")
+        if not label or not is_label_column(label):
+            raise ValueError(f"invalid label name {label!r} (empty, or reserved for fletch's columns)")
     labels = {k: v for k, v in labels.items() if v}
     labels[NAME] = name
     return labels

@@ -27,13 +27,25 @@ SYSTEM_FIELDS = (
 
 HOUR_MS = 3_600_000
 
+# Columns of segment files and of worker output besides labels. Any other name, `__address__`
+# included, is an ordinary label column.
+WIRE_COLUMNS = frozenset({"__leaf", "__bucket_end", "__sketch", "__count", "__sum", "__min", "__max",
+                          "__first_ts", "__first_value", "__last_ts", "__last_value", "__prev_ts",
+                          "__prev_value", "__increase", "__reset_sum", "__resets", "__changes",
+                          "__sum_t", "__sum_t2", "__sum_tv", "__m2", "__last_stale_ts"})
+RESERVED_COLUMNS = frozenset(SYSTEM_COLUMNS) - {NAME} | WIRE_COLUMNS
+
+
+def is_label_column(name: str) -> bool:
+    return name not in RESERVED_COLUMNS
+
 
 def raw_schema(label_names: Iterable[str]) -> pa.Schema:
     """Schema of a `tbl_` file: the system columns, then one nullable string column per label."""
     labels = sorted(set(label_names) - {NAME})
     for label in labels:
-        if label.startswith("__"):
-            raise ValueError(f"label name {label!r} is reserved (names starting with '__')")
+        if not is_label_column(label):
+            raise ValueError(f"label name {label!r} is reserved for fletch's own columns")
     return pa.schema([*SYSTEM_FIELDS, *(pa.field(name, pa.string()) for name in labels)])
 
 

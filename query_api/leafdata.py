@@ -14,16 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lake import partials as P
+from lake.schema import is_label_column
 from query_api.engine.rows import LeafRows
 from query_api.engine.values import Labels
-
-SYSTEM = ("__leaf", "__series_id", "__bucket_end", "__ts", "__value", "__sketch")
 
 
 def _labels_by_series(table: pa.Table) -> tuple[np.ndarray, list[Labels]]:
     """Distinct series ids (sorted by their labels) and their label sets."""
-    label_columns = [name for name in table.column_names
-                     if name not in SYSTEM and not (name.startswith("__") and name != "__name__")]
+    label_columns = [name for name in table.column_names if is_label_column(name)]
     ids = table.column("__series_id").to_numpy()
     unique_ids, first = np.unique(ids, return_index=True)
     columns = {name: table.column(name).take(pa.array(first)).to_pylist() for name in label_columns}

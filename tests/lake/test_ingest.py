@@ -99,7 +99,7 @@ BAD_LINES = [
     ('m{a="1" 1 100', "invalid label set"),
     ("m{a=1} 1 100", "invalid label set"),
     ('m{a="1",a="2"} 1 100', "duplicate label"),
-    ('m{__x="1"} 1 100', "reserved"),
+    ('m{__ts="1"} 1 100', "reserved"),
     ('{a="1"} 1 100', "no metric name"),
     ("1m 1 100", "invalid metric name"),
     ("justoneword", "not a sample line"),

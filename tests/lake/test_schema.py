@@ -57,3 +57,11 @@ def test_segment_ids_are_unique_and_time_ordered():
     assert ids == sorted(ids) and len(set(ids)) == 5
     assert segment_id_time_ms(ids[0]) == 1000
     assert segment_id_time_ms(ids[-1]) == 2000
+
+
+def test_wire_columns_cover_every_partial_field():
+    from lake.partials import ALL_FIELDS
+    from lake.schema import WIRE_COLUMNS, is_label_column
+    assert {f"__{name}" for name in ALL_FIELDS} <= WIRE_COLUMNS
+    assert is_label_column("__address__") and is_label_column("__name__")
+    assert not is_label_column("__ts") and not is_label_column("__bucket_end")
