@@ -9,6 +9,7 @@ import numpy as np
 
 from planner import ast
 from planner.errors import QueryError
+from query_api.engine import labelfns
 from query_api.engine.values import Annotations, Scalar, String, Value, Vector, without_name
 
 
@@ -164,6 +165,31 @@ def absent_vector(node: ast.Call, times: np.ndarray, any_present: np.ndarray) ->
     return Vector([tuple(sorted(labels.items()))], np.ones((1, len(times))), ~any_present[None, :])
 
 
+def _go_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Go's math.Max: +Inf wins over NaN, NaN over the rest, +0 over -0."""
+    with np.errstate(invalid="ignore"):
+        result = np.where(np.isnan(a) | np.isnan(b), np.nan, np.maximum(a, b))
+        zeros = (a == 0) & (b == 0)
+        result = np.where(zeros, np.where(np.signbit(a), b, a), result)
+        return np.where(np.isposinf(a) | np.isposinf(b), np.inf, result)
+
+
+def _go_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Go's math.Min: -Inf wins over NaN, NaN over the rest, -0 over +0."""
+    return -_go_max(-a, -b)
+
+
+def _sorted(call: FunctionCall, descending: bool, by_label: bool) -> Vector:
+    warning = labelfns.sort_warning(call.times, call.node.pos)
+    if warning:
+        call.annotations.warn(warning)
+    vector = call.vector(0)
+    if by_label:
+        names = [call.string(i) for i in range(1, len(call.args))]
+        return labelfns.sort_by_label(vector, names, descending)
+    return labelfns.sort_by_value(vector, descending)
+
+
 INSTANT_FUNCTIONS: dict[str, Callable[[FunctionCall], Value]] = {
     **{name: (lambda call, name=name: math_function(name, call.vector(0))) for name in MATH},
     **{name: _date(name) for name in DATE_FUNCTIONS},
@@ -177,6 +203,14 @@ INSTANT_FUNCTIONS: dict[str, Callable[[FunctionCall], Value]] = {
     "vector": lambda call: _one_series(call.scalar(0)),
     "scalar": _scalar,
     "absent": lambda call: absent_vector(call.node, call.times, call.vector(0).present.any(axis=0)),
-    "sort": lambda call: call.vector(0),
-    "sort_desc": lambda call: call.vector(0),
+    "sort": lambda call: _sorted(call, descending=False, by_label=False),
+    "sort_desc": lambda call: _sorted(call, descending=True, by_label=False),
+    "sort_by_label": lambda call: _sorted(call, descending=False, by_label=True),
+    "sort_by_label_desc": lambda call: _sorted(call, descending=True, by_label=True),
+    "label_replace": lambda call: labelfns.label_replace(call.vector(0), call.string(1), call.string(2),
+                                                         call.string(3), call.string(4)),
+    "label_join": lambda call: labelfns.label_join(call.vector(0), call.string(1), call.string(2),
+                                                   [call.string(i) for i in range(3, len(call.args))]),
+    "max_of": lambda call: Scalar(_go_max(call.scalar(0), call.scalar(1))),
+    "min_of": lambda call: Scalar(_go_min(call.scalar(0), call.scalar(1))),
 }
