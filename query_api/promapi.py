@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from planner.errors import FletchError
-from query_api.engine.values import Scalar, String, Value, Vector
+from query_api.engine.values import Matrix, Scalar, String, Value, Vector
 
 MAX_POINTS_PER_SERIES = 11_000
 STATUS_BY_ERROR_TYPE = {"bad_data": 400, "execution": 422, "canceled": 499, "timeout": 503,
@@ -38,10 +38,19 @@ def instant_data(value: Value, time_ms: int) -> dict[str, Any]:
         return {"resultType": "scalar", "result": [ts, format_value(float(value.values[0]))]}
     if isinstance(value, String):
         return {"resultType": "string", "result": [ts, value.value]}
+    if isinstance(value, Matrix):
+        result = [{"metric": labels_dict(labels), "values": _points(times, values)}
+                  for labels, times, values in zip(value.labels, value.timestamps, value.values, strict=True)]
+        result.sort(key=lambda series: sorted(series["metric"].items()))
+        return {"resultType": "matrix", "result": result}
     assert isinstance(value, Vector)
     result = [{"metric": labels_dict(labels), "value": [ts, format_value(float(value.values[i, 0]))]}
               for i, labels in enumerate(value.labels) if value.present[i, 0]]
     return {"resultType": "vector", "result": result}
+
+
+def _points(times: np.ndarray, values: np.ndarray) -> list[list[Any]]:
+    return [[format_ts(int(t)), format_value(float(v))] for t, v in zip(times, values, strict=True)]
 
 
 def range_data(value: Value, times: np.ndarray) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from planner.functions import FUNCTIONS
 from query_api.engine import binop, instant_functions, rangefn
 from query_api.engine.aggregate import aggregate
 from query_api.engine.rows import LeafRows
-from query_api.engine.values import Annotations, Labels, Scalar, String, Value, Vector, without_name
+from query_api.engine.values import Annotations, Labels, Matrix, Scalar, String, Value, Vector, without_name
 
 Path = tuple[int, ...]  # child indices from the root, as planner.plan numbers leaves
 
@@ -29,7 +29,7 @@ class LeafSource(Protocol):
 
 def template_for(function: str) -> str:
     """Which worker template feeds a range function's leaf."""
-    return "raw" if function in rangefn.RAW_ONLY else "partials"
+    return "raw" if not function or function in rangefn.RAW_ONLY else "partials"
 
 
 @dataclass
@@ -73,7 +73,7 @@ def evaluate(node: ast.Expr, ctx: Context, path: Path = ()) -> Value:
         case ast.Call():
             return _call(node, ctx, path)
         case ast.MatrixSelector() | ast.SubqueryExpr():
-            raise NotSupported("a range vector cannot be the result of a query step here")
+            return _matrix(node, ctx, path)
     raise AssertionError(f"unhandled node {type(node)}")
 
 
@@ -136,6 +136,23 @@ def _range_input(node: ast.Expr, function: str, ctx: Context,
         lo, hi = rows.windows(starts, ends)
         return rangefn.WindowData(rows, lo, hi, node.range, starts, ends), inner.labels
     raise QueryError(f"expected a range vector for {function}()")
+
+
+def _matrix(node: ast.Expr, ctx: Context, path: Path) -> Matrix:
+    """A range vector itself: only an instant query may return one."""
+    if len(ctx.times) != 1:
+        raise QueryError('invalid expression type "range vector" for range query, must be Scalar or '
+                         "instant Vector")
+    window, labels = _range_input(node, "", ctx, path)
+    rows = window.rows
+    out_labels, stamps, values = [], [], []
+    for s in range(len(labels)):
+        lo, hi = int(window.lo[s, 0]), int(window.hi[s, 0])
+        if hi > lo:
+            out_labels.append(labels[s])
+            stamps.append(rows.end[lo:hi])
+            values.append(rows.fields["last_value"][lo:hi])
+    return Matrix(out_labels, stamps, values)
 
 
 def _go_div(a: int, b: int) -> int:
@@ -231,7 +248,8 @@ def _call(node: ast.Call, ctx: Context, path: Path) -> Value:
     if implementation is None:
         raise NotSupported(f"function {name}() is not supported yet")
     args = [evaluate(arg, ctx, (*path, i)) for i, arg in enumerate(node.args)]
-    return implementation(instant_functions.FunctionCall(node, args, ctx.times, ctx.annotations))
+    result = implementation(instant_functions.FunctionCall(node, args, ctx.times, ctx.annotations))
+    return _dedupe(result) if isinstance(result, Vector) else result
 
 
 def _aggregate(node: ast.AggregateExpr, ctx: Context, path: Path) -> Vector:

@@ -57,7 +57,7 @@ class LeafRows:
 def _windows(series: np.ndarray, times: np.ndarray, series_count: int, starts: np.ndarray,
              ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.searchsorted(series, np.arange(series_count + 1), side="left")
-    if len(times) == 0:
+    if len(times) == 0 or len(starts) == 0:
         lo = np.broadcast_to(offsets[:-1, None], (series_count, len(starts)))
         return lo.copy(), lo.copy()
     base = min(int(times.min()), int(starts.min())) - 1

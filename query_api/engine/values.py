@@ -51,6 +51,16 @@ class Vector:
 
 
 @dataclass
+class Matrix:
+    """A range vector as a query result (an instant query of `x[5m]` or a subquery):
+    per series, its sample times (ms) and values."""
+
+    labels: list[Labels]
+    timestamps: list[np.ndarray]
+    values: list[np.ndarray]
+
+
+@dataclass
 class Scalar:
     values: np.ndarray  # one per step
 
@@ -74,4 +84,4 @@ class Annotations:
             self.infos.append(message)
 
 
-Value = Vector | Scalar | String
+Value = Vector | Matrix | Scalar | String

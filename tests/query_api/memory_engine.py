@@ -16,7 +16,7 @@ from planner.errors import FletchError
 from planner.parse import parse
 from query_api.engine.evaluator import Context, evaluate
 from query_api.engine.memory import MemorySource
-from query_api.engine.values import Scalar, String, Value
+from query_api.engine.values import Matrix, Scalar, String, Value
 
 LOOKBACK_MS = 300_000
 
@@ -46,6 +46,10 @@ class MemoryEngine:
             return Result.of_scalar(float(value.values[0]), **notes)
         if isinstance(value, String):
             return Result.of_string(value.value, **notes)
+        if isinstance(value, Matrix):
+            return Result.matrix([Series(dict(labels), list(zip(ts.tolist(), vs.tolist(), strict=True)))
+                                  for labels, ts, vs in zip(value.labels, value.timestamps, value.values,
+                                                            strict=True)], **notes)
         return Result.vector([(dict(labels), t_ms, float(value.values[i, 0]))
                               for i, labels in enumerate(value.labels) if value.present[i, 0]], **notes)
 
