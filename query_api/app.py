@@ -138,8 +138,8 @@ def _sse_request(body: Any) -> tuple[str, Evaluation]:
     if not isinstance(text, str) or not text.strip():
         raise ParamError('invalid parameter "q": missing')
     now = _now_ms()
-    end = parse_time(str(body.get("e", "now")), "e", now_ms=now)
-    start = parse_time(str(body.get("s", "e-1h")), "s", now_ms=now, anchors={"e": end})
+    end = parse_time(str(body.get("e", "now")), "e", now_ms=now, epoch_ms_too=True)
+    start = parse_time(str(body.get("s", "e-1h")), "s", now_ms=now, anchors={"e": end}, epoch_ms_too=True)
     if "step" in body and body["step"] not in (None, ""):
         step = parse_step(str(body["step"]), "step")
     else:

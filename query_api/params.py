@@ -19,10 +19,16 @@ class ParamError(QueryError):
     """A bad request parameter (`bad_data`)."""
 
 
+# With `epoch_ms_too`, numbers this large are epoch milliseconds (as seconds they would lie
+# beyond the year 5000).
+_EPOCH_MS_THRESHOLD = 1e11
+
+
 def parse_time(text: str, name: str = "time", *, now_ms: int | None = None,
-               anchors: dict[str, int] | None = None) -> int:
+               anchors: dict[str, int] | None = None, epoch_ms_too: bool = False) -> int:
     """Epoch seconds (fractions allowed) or RFC 3339, as Prometheus; also `now`, `now-1h`,
-    and `e-1h` / `s+5m` relative to other anchors given by the caller. Returns ms."""
+    `e-1h` / `s+5m` relative to other anchors given by the caller, and with `epoch_ms_too`
+    epoch milliseconds. Returns ms."""
     value = text.strip()
     anchors = dict(anchors or {})
     if now_ms is not None:
@@ -41,6 +47,8 @@ def parse_time(text: str, name: str = "time", *, now_ms: int | None = None,
     else:
         if math.isnan(seconds) or math.isinf(seconds):
             raise _unparsable(name, text, "timestamp")
+        if epoch_ms_too and abs(seconds) >= _EPOCH_MS_THRESHOLD:
+            return round(seconds)
         return round(seconds * 1000)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

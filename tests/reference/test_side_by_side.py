@@ -23,7 +23,8 @@ ORG = "side-by-side"
 
 
 @pytest.fixture(scope="module")
-def fletch_stack(reference_dataset: DataSet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def fletch_stack(reference_dataset: DataSet,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with LocalStack(tmp_path_factory.mktemp("side-by-side"), workers=2) as stack:
         stack.load(ORG, reference_dataset.series_labels, np.asarray(reference_dataset.series_index),
                    np.asarray(reference_dataset.timestamps), np.asarray(reference_dataset.values))
