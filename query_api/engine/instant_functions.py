@@ -9,7 +9,7 @@ import numpy as np
 
 from planner import ast
 from planner.errors import QueryError
-from query_api.engine import labelfns
+from query_api.engine import histograms, labelfns
 from query_api.engine.values import Annotations, Scalar, String, Value, Vector, without_name
 
 
@@ -190,6 +190,63 @@ def _sorted(call: FunctionCall, descending: bool, by_label: bool) -> Vector:
     return labelfns.sort_by_value(vector, descending)
 
 
+def _arg_pos(call: FunctionCall, index: int) -> ast.PosRange:
+    return call.node.args[index].pos
+
+
+def _histogram_quantile(call: FunctionCall) -> Vector:
+    q = call.scalar(0)
+    histograms.quantile_warnings(q, call.annotations, _arg_pos(call, 0))
+    buckets = histograms.classic_buckets(call.vector(1), call.annotations, _arg_pos(call, 1))
+    values, fixes = histograms.bucket_quantile(buckets, q)
+    histograms.report_monotonicity(buckets, fixes, call.times, call.annotations, _arg_pos(call, 1))
+    return histograms.result_vector(buckets, values)
+
+
+def _histogram_quantiles(call: FunctionCall) -> Vector:
+    label = call.string(1)
+    qs = [call.scalar(i) for i in range(2, len(call.args))]
+    for i, q in enumerate(qs, start=2):
+        histograms.quantile_warnings(q, call.annotations, _arg_pos(call, i))
+    buckets = histograms.classic_buckets(call.vector(0), call.annotations, _arg_pos(call, 0))
+    parts: list[Vector] = []
+    for q in qs:
+        values, fixes = histograms.bucket_quantile(buckets, q)
+        histograms.report_monotonicity(buckets, fixes, call.times, call.annotations, _arg_pos(call, 0))
+        for value in np.unique(q):
+            at = np.isnan(q) if np.isnan(value) else q == value
+            text = histograms.openmetrics_float(float(value))
+            labels = [tuple(sorted({**dict(lb), label: text}.items())) for lb in buckets.output_labels()]
+            parts.append(_only_steps(histograms.result_vector(buckets, values, labels), at))
+    return _concat(parts, len(call.times))
+
+
+def _only_steps(vector: Vector, steps: np.ndarray) -> Vector:
+    present = vector.present & steps[None, :]
+    keep = np.flatnonzero(present.any(axis=1))
+    return Vector([vector.labels[i] for i in keep], vector.values[keep], present[keep])
+
+
+def _concat(parts: list[Vector], steps: int) -> Vector:
+    parts = [part for part in parts if part.labels]
+    if not parts:
+        return Vector.empty(steps)
+    merged = Vector([lb for part in parts for lb in part.labels], np.vstack([p.values for p in parts]),
+                    np.vstack([p.present for p in parts]))
+    return labelfns.merge_same_labels(merged)
+
+
+def _histogram_fraction(call: FunctionCall) -> Vector:
+    buckets = histograms.classic_buckets(call.vector(2), call.annotations, _arg_pos(call, 2))
+    fraction = histograms.bucket_fraction(buckets, call.scalar(0), call.scalar(1))
+    return histograms.result_vector(buckets, fraction)
+
+
+def _native_only(call: FunctionCall) -> Vector:
+    """histogram_count/sum/avg/stddev/stdvar read native histograms only: floats give nothing."""
+    return Vector.empty(len(call.times))
+
+
 INSTANT_FUNCTIONS: dict[str, Callable[[FunctionCall], Value]] = {
     **{name: (lambda call, name=name: math_function(name, call.vector(0))) for name in MATH},
     **{name: _date(name) for name in DATE_FUNCTIONS},
@@ -211,6 +268,11 @@ INSTANT_FUNCTIONS: dict[str, Callable[[FunctionCall], Value]] = {
                                                          call.string(3), call.string(4)),
     "label_join": lambda call: labelfns.label_join(call.vector(0), call.string(1), call.string(2),
                                                    [call.string(i) for i in range(3, len(call.args))]),
+    "histogram_quantile": _histogram_quantile,
+    "histogram_quantiles": _histogram_quantiles,
+    "histogram_fraction": _histogram_fraction,
+    **{name: _native_only for name in ("histogram_count", "histogram_sum", "histogram_avg",
+                                       "histogram_stddev", "histogram_stdvar")},
     "max_of": lambda call: Scalar(_go_max(call.scalar(0), call.scalar(1))),
     "min_of": lambda call: Scalar(_go_min(call.scalar(0), call.scalar(1))),
 }
