@@ -30,7 +30,7 @@ import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass
 
 import datasketches
@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from flight_worker import templates as T
 from flight_worker.errors import BadRequest, Cancelled, DataUnavailable
+from flight_worker.scan import ordered_map, time_clusters
 from flight_worker.storage import SegmentStore, column_names
 from lake import partials as P
 from lake.schema import NAME, SERIES_ID, TS, VALUE
@@ -48,6 +49,7 @@ from planner.tickets import Ticket
 MAX_BATCH_BYTES = 8 << 20
 SCAN_BATCH_ROWS = 1 << 18
 CANCEL_POLL_SECONDS = 0.05
+SCAN_THREADS = 2
 REQ_K = 12
 DICT = pa.dictionary(pa.int32(), pa.string())
 PARTIAL_COLUMNS = [(f"__{name}", pa.int64() if name in P.INT_FIELDS else pa.float64())
@@ -99,25 +101,33 @@ def run_fragment(ticket: Ticket, engine: Engine,
     try:
         paths = stack.enter_context(engine.store.open(ticket.org, ticket.segments))
         cursor = engine.cursor(stack)
+        cursors = [cursor]
         _check_regexes(cursor, ticket)
         labels = _label_columns(column_names(paths)) if paths else [NAME]
         run = _RUNNERS[ticket.template]
-        schema, batches = run(_Ctx(ticket, cursor, paths, labels, is_cancelled))
+
+        def spawn() -> duckdb.DuckDBPyConnection:
+            child = engine.cursor(stack)
+            cursors.append(child)
+            return child
+
+        schema, batches = run(_Ctx(ticket, cursor, paths, labels, is_cancelled, spawn))
         schema = schema.with_metadata({b"fletch.template": ticket.template.encode(),
                                        b"fletch.schema_version": SCHEMA_VERSION})
     except BaseException:
         stack.close()
         raise
-    guarded = _guarded(batches, stack, cursor, is_cancelled)
+    guarded = _guarded(batches, stack, cursors, is_cancelled)
     # A stream dropped before its first batch never runs the generator's `finally`.
     weakref.finalize(guarded, stack.close)
     return Fragment(schema, guarded)
 
 
-def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack, cursor: duckdb.DuckDBPyConnection,
+def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack,
+             cursors: list[duckdb.DuckDBPyConnection],
              is_cancelled: Callable[[], bool]) -> Iterator[pa.RecordBatch]:
     stop = threading.Event()
-    watchdog = threading.Thread(target=_watch, args=(stop, cursor, is_cancelled), daemon=True,
+    watchdog = threading.Thread(target=_watch, args=(stop, cursors, is_cancelled), daemon=True,
                                 name="cancel-watch")
     watchdog.start()
     try:
@@ -134,14 +144,19 @@ def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack, cursor: duckdb
     finally:
         stop.set()
         watchdog.join()
+        close = getattr(batches, "close", None)
+        if close is not None:  # stops the scan threads before their cursors close
+            close()
         stack.close()
 
 
-def _watch(stop: threading.Event, cursor: duckdb.DuckDBPyConnection,
+def _watch(stop: threading.Event, cursors: list[duckdb.DuckDBPyConnection],
            is_cancelled: Callable[[], bool]) -> None:
     while not stop.wait(CANCEL_POLL_SECONDS):
         if is_cancelled():
-            cursor.interrupt()
+            for cursor in list(cursors):
+                with suppress(duckdb.Error):  # closed already
+                    cursor.interrupt()
             return
 
 
@@ -177,6 +192,14 @@ class _Ctx:
     paths: list[str]
     labels: list[str]
     is_cancelled: Callable[[], bool]
+    spawn: Callable[[], duckdb.DuckDBPyConnection]
+
+    def scan_cursors(self) -> list[duckdb.DuckDBPyConnection]:
+        """One cursor per scan thread (a DuckDB connection is not safe for concurrent use)."""
+        return [self.spawn() for _ in range(SCAN_THREADS)]
+
+    def clusters(self) -> list[list[str]]:
+        return time_clusters(self.ticket.segments, self.paths)
 
     @property
     def bounds(self) -> tuple[int, int]:
@@ -227,50 +250,68 @@ def _partials(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
 
 
 def _partial_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Reduces one time cluster of files at a time (on `SCAN_THREADS` threads) and emits the
+    buckets no later cluster can reach, so the output streams while the scan goes on."""
     series = _Series(ctx)
-    if len(series.ids) == 0:
+    if len(series.ids) == 0 or not ctx.ticket.edges:
         return
-    segs = sorted(ctx.ticket.segments, key=lambda s: s.start_ts)
-    overlapping = any(b.start_ts <= a.end_ts for a, b in itertools.pairwise(segs))
-    try:
-        merged = _reduce(ctx, series, ordered=overlapping)
-    except P.OverlappingRuns:
-        merged = _reduce(ctx, series, ordered=True)
-    yield _partials_batch(ctx, schema, series, merged)
-
-
-def _reduce(ctx: _Ctx, series: _Series, *, ordered: bool) -> P.Runs:
-    lo, hi = ctx.bounds
     buckets = P.Buckets(ctx.ticket.edges)
+
+    def reduce(cursor: duckdb.DuckDBPyConnection, files: list[str]) -> tuple[P.Runs, P.Runs]:
+        try:
+            return _reduce(ctx, cursor, files, series, buckets, ordered=False)
+        except P.OverlappingRuns:  # one series in several files of the cluster, out of order
+            return _reduce(ctx, cursor, files, series, buckets, ordered=True)
+
+    samples, stale = P.empty_merged(), _no_stale()
+    floor = None
+    with closing(ordered_map(reduce, ctx.clusters(), ctx.scan_cursors())) as results:
+        for new, new_stale in results:
+            if ctx.is_cancelled():
+                raise Cancelled("call cancelled")
+            firsts = [int(r["bucket"][0]) for r in (new, new_stale) if len(r["bucket"])]
+            if not firsts:
+                continue
+            first = min(firsts)
+            if floor is not None and first < floor:
+                raise DataUnavailable("segment time ranges disagree with their data")
+            floor = first
+            done, samples = P.split_below(samples, first)
+            done_stale, stale = P.split_below(stale, first)
+            if len(done["key"]) or len(done_stale["key"]):
+                yield _partials_batch(ctx, schema, series, P.attach_stale(done, done_stale))
+            samples, stale = P.append_later(samples, new), P.append_stale(stale, new_stale)
+    if len(samples["key"]) or len(stale["key"]):
+        yield _partials_batch(ctx, schema, series, P.attach_stale(samples, stale))
+
+
+def _no_stale() -> P.Runs:
+    empty = np.empty(0, np.int64)
+    return {"key": empty, "sid": empty, "bucket": empty, "last_stale_ts": empty}
+
+
+def _reduce(ctx: _Ctx, cursor: duckdb.DuckDBPyConnection, files: list[str], series: _Series,
+            buckets: P.Buckets, *, ordered: bool) -> tuple[P.Runs, P.Runs]:
+    """Merged partials and latest stale markers of one cluster of files, both sorted by key."""
+    lo, hi = ctx.bounds
+    columns = _label_columns(column_names(files))
+    q = T.samples_query(files, ctx.ticket.matchers, columns, lo, hi, ordered=ordered)
+    table = cursor.sql(q.sql, params=q.params).to_arrow_table()
+    sid, ts, v = (table.column(i).to_numpy() for i in range(3))
+    bucket = buckets.index(ts)
     n_series = len(series.ids)
-    parts: list[P.Runs] = []
-    stale_parts: list[tuple[np.ndarray, ...]] = []
-    q = T.samples_query(ctx.paths, ctx.ticket.matchers, ctx.labels, lo, hi, ordered=ordered)
-    for batch in ctx.reader(q):
-        if ctx.is_cancelled():
-            raise Cancelled("call cancelled")
-        sid, ts, v = (batch.column(i).to_numpy() for i in range(3))
-        bucket = buckets.index(ts)
-        stale = P.stale_mask(v)
-        if stale.any():
-            stale_parts.append((sid[stale], bucket[stale], ts[stale]))
-            keep = ~stale
-            sid, bucket, ts, v = sid[keep], bucket[keep], ts[keep], v[keep]
-        runs = P.reduce_runs(sid, bucket, ts, v, ctx.ticket.ref_ts)
-        runs["key"] = runs["bucket"] * n_series + series.rank(runs["sid"])
-        parts.append(runs)
-    all_runs = P.concat_runs(parts) if parts else P.empty_runs()
-    if "key" not in all_runs:
-        all_runs["key"] = np.empty(0, np.int64)
-    key = all_runs.pop("key")
-    merged = P.merge_runs(all_runs, key)
-    if stale_parts:
-        sid, bucket, ts = (np.concatenate(c) for c in zip(*stale_parts, strict=True))
-        key = bucket * n_series + series.rank(sid)
-        merged = P.attach_stale(merged, P.latest_stale(key, sid, bucket, ts))
-    else:
-        merged["last_stale_ts"] = np.full(len(merged["key"]), P.NO_TS, np.int64)
-    return merged
+    stale = P.stale_mask(v)
+    latest = _no_stale()
+    if stale.any():
+        s_sid, s_bucket, s_ts = sid[stale], bucket[stale], ts[stale]
+        latest = P.latest_stale(s_bucket * n_series + series.rank(s_sid), s_sid, s_bucket, s_ts)
+        keep = ~stale
+        sid, bucket, ts, v = sid[keep], bucket[keep], ts[keep], v[keep]
+    runs = P.reduce_runs(sid, bucket, ts, v, ctx.ticket.ref_ts)
+    if not len(runs["sid"]):
+        return P.empty_merged(), latest
+    key = runs["bucket"] * n_series + series.rank(runs["sid"])
+    return P.merge_runs(runs, key), latest
 
 
 def _partials_batch(ctx: _Ctx, schema: pa.Schema, series: _Series, m: P.Runs) -> pa.RecordBatch:

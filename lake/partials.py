@@ -17,7 +17,8 @@ Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seco
 `ref_ts`, i.e. `(ts - ref_ts) / 1000`):
 
 * `count`: samples. Rows with `count = 0` exist only to carry `last_stale_ts`.
-* `sum`: compensated sum (80-bit extended accumulator, rounded once).
+* `sum`: compensated sum (a float64 pass, plus the sum of the deviations from its mean: the
+  corrected two-pass algorithm, which also gives `m2`).
 * `min`, `max`: NaN values are ignored unless every sample is NaN (Prometheus `min_over_time`).
 * `first_ts/first_value`, `last_ts/last_value`, `prev_ts/prev_value` (the sample before last;
   null when `count < 2`).
@@ -90,32 +91,52 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
     new[1:] |= bucket[1:] != bucket[:-1]
     new[1:] |= ts[1:] <= ts[:-1]
     starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    count = ends - starts
-    last = ends - 1
+    count = np.diff(starts, append=n)
+    last = np.append(starts[1:], n) - 1
     has_prev = count >= 2
-    prev = np.where(has_prev, last - 1, last)
+    prev = last - has_prev
 
+    # Pair statistics, indexed by the later sample of the pair (index 0 and run starts: none).
     cur, before = v[1:], v[:-1]
-    in_run = ~new[1:]
-    reset = in_run & (cur < before)
-    changed = in_run & ~((cur == before) | (np.isnan(cur) & np.isnan(before)))
+    in_run = ~new
+    reset = np.zeros(n, dtype=bool)
+    np.less(cur, before, out=reset[1:])
+    reset &= in_run
+    changed = np.zeros(n, dtype=bool)
+    np.not_equal(cur, before, out=changed[1:])
+    changed[1:] &= ~(np.isnan(cur) & np.isnan(before))  # NaN to NaN is no change
+    changed &= in_run
+    reset_prev = np.zeros(n)
+    np.copyto(reset_prev[1:], before, where=reset[1:])
+
     t = (ts - ref_ts) / 1000.0
-    total = np.add.reduceat(v.astype(np.longdouble), starts)
-    mean = (total / count).astype(np.float64)
-    dev = v - np.repeat(mean, count)
+    total, m2 = _sum_and_m2(v, starts, count)
     return {
-        "sid": sid[starts], "bucket": bucket[starts], "count": count.astype(np.int64),
-        "sum": total.astype(np.float64),
+        "sid": sid[starts], "bucket": bucket[starts], "count": count,
+        "sum": total,
         "min": np.fmin.reduceat(v, starts), "max": np.fmax.reduceat(v, starts),
         "first_ts": ts[starts], "first_value": v[starts], "last_ts": ts[last], "last_value": v[last],
         "prev_ts": np.where(has_prev, ts[prev], NO_TS), "prev_value": np.where(has_prev, v[prev], np.nan),
-        "reset_sum": np.add.reduceat(_pad(np.where(reset, before, 0.0)), starts),
-        "resets": np.add.reduceat(_pad(reset.astype(np.int64)), starts),
-        "changes": np.add.reduceat(_pad(changed.astype(np.int64)), starts),
+        "reset_sum": np.add.reduceat(reset_prev, starts),
+        "resets": np.add.reduceat(reset, starts, dtype=np.int64),
+        "changes": np.add.reduceat(changed, starts, dtype=np.int64),
         "sum_t": np.add.reduceat(t, starts), "sum_t2": np.add.reduceat(t * t, starts),
-        "sum_tv": np.add.reduceat(t * v, starts), "m2": np.add.reduceat(dev * dev, starts),
+        "sum_tv": np.add.reduceat(t * v, starts), "m2": m2,
     }
+
+
+def _sum_and_m2(v: np.ndarray, starts: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compensated sums and squared deviations per run (the corrected two-pass algorithm): the
+    deviations from the first-pass mean sum to the rounding error of the first pass, which is
+    added back; the same deviations give `m2` (minus the correction's own share)."""
+    first = np.add.reduceat(v, starts)
+    dev = v - np.repeat(first / count, count)
+    correction = np.add.reduceat(dev, starts)
+    m2 = np.add.reduceat(dev * dev, starts)
+    finite = np.isfinite(correction)  # an infinite first pass keeps its value (inf - inf = NaN)
+    total = np.where(finite, first + correction, first)
+    m2 -= np.where(finite, correction * correction / count, 0.0)
+    return total, m2
 
 
 def _pad(pairs: np.ndarray) -> np.ndarray:
@@ -143,13 +164,13 @@ def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
     """One row per key, sorted by key; adds `increase`.
 
     `key` orders the output: the caller passes `bucket * n_series + series rank`, so the result
-    is in (bucket end, series id) order. The stable sort keeps runs of one key in scan order,
-    which is time order when files are scanned in time order; `OverlappingRuns` otherwise.
-    Only keys with several runs go through the merge; the others are copied.
+    is in (bucket end, series id) order. Runs of one key keep their order in `runs`, which must
+    be time order (`OverlappingRuns` otherwise). Only keys with several runs go through the
+    merge; the others are copied.
     """
-    order = np.argsort(key, kind="stable")
-    r = {name: col[order] for name, col in runs.items()}
-    r["key"] = key[order]
+    order = _stable_order(key)
+    r = dict(runs) if order is None else {name: col[order] for name, col in runs.items()}
+    r["key"] = key if order is None else key[order]
     n = len(r["key"])
     if n:
         new = np.empty(n, dtype=bool)
@@ -158,12 +179,25 @@ def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
         if not new.all():
             in_multi = ~(new & np.append(new[1:], True))  # rows of keys with several runs
             merged = _merge_sorted({name: col[in_multi] for name, col in r.items()})
-            firsts = np.flatnonzero(new & in_multi)
-            for name, col in r.items():
-                col[firsts] = merged[name]
+            at = (np.cumsum(new) - 1)[new & in_multi]  # their rows in the output
             r = {name: col[new] for name, col in r.items()}
+            for name, col in r.items():
+                col[at] = merged[name]
     r["increase"] = r["last_value"] - r["first_value"] + r["reset_sum"]
     return r
+
+
+def _stable_order(key: np.ndarray) -> np.ndarray | None:
+    """The stable sorting permutation of `key`, or None when it is sorted already. Ties are broken
+    by position inside one unique int64 when that fits (an unstable sort is several times faster
+    than numpy's stable one for int64)."""
+    n = len(key)
+    if n < 2 or bool((key[1:] >= key[:-1]).all()):
+        return None
+    lo = int(key.min())
+    if (int(key.max()) - lo + 1) * n < 1 << 62:
+        return np.argsort((key - lo) * n + np.arange(n))
+    return np.argsort(key, kind="stable")
 
 
 def _merge_sorted(r: Runs) -> Runs:
@@ -213,6 +247,44 @@ def _merge_sorted(r: Runs) -> Runs:
     }
     out["increase"] = out["last_value"] - out["first_value"] + out["reset_sum"]
     return out
+
+
+def empty_merged() -> Runs:
+    """What `merge_runs` returns for no rows."""
+    return merge_runs(empty_runs(), np.empty(0, np.int64))
+
+
+def split_below(runs: Runs, bucket: int) -> tuple[Runs, Runs]:
+    """Rows sorted by key (so by bucket) split into those with a bucket below `bucket` and the rest."""
+    at = int(np.searchsorted(runs["bucket"], bucket, side="left"))
+    return {k: c[:at] for k, c in runs.items()}, {k: c[at:] for k, c in runs.items()}
+
+
+def append_later(pending: Runs, new: Runs) -> Runs:
+    """Merged partials (sorted by key) followed by merged partials of strictly later samples:
+    the keys both have are merged, the result is sorted by key."""
+    if not len(new["key"]):
+        return pending
+    if not len(pending["key"]):
+        return new
+    i = int(np.searchsorted(pending["key"], new["key"][0], side="left"))
+    h = int(np.searchsorted(new["key"], pending["key"][-1], side="right"))
+    parts = [{k: c[:i] for k, c in pending.items()}]
+    if i < len(pending["key"]) or h:
+        both = {k: np.concatenate((pending[k][i:], new[k][:h])) for k in pending if k != "key"}
+        parts.append(merge_runs(both, np.concatenate((pending["key"][i:], new["key"][:h]))))
+    parts.append({k: c[h:] for k, c in new.items()})
+    return {k: np.concatenate([p[k] for p in parts]) for k in pending}
+
+
+def append_stale(pending: Runs, new: Runs) -> Runs:
+    """`latest_stale` over two results of it."""
+    if not len(new["key"]):
+        return pending
+    if not len(pending["key"]):
+        return new
+    both = {k: np.concatenate((pending[k], new[k])) for k in pending}
+    return latest_stale(both["key"], both["sid"], both["bucket"], both["last_stale_ts"])
 
 
 def latest_stale(key: np.ndarray, sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray) -> Runs:

@@ -173,7 +173,8 @@ def test_timeout_cancels_the_query_and_releases_the_cursor(big_worker):
     options = fl.FlightCallOptions(timeout=0.2)
     started = time.monotonic()
     with pytest.raises((fl.FlightTimedOutError, fl.FlightCancelledError)):
-        big_worker.client.do_get(big_worker.ticket("partials", edges=edges), options=options).read_all()
+        ticket = big_worker.ticket("partials", edges=edges, window=(edges[0], edges[-1]))  # 1.2 M rows
+        big_worker.client.do_get(ticket, options=options).read_all()
     assert _wait(lambda: big_worker.engine.open_cursors == 0)
     assert time.monotonic() - started < 3.0
 
