@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from planner.errors import FletchError, QueryCanceled
@@ -54,7 +54,7 @@ def create_app(fleet: Fleet, default_org: str = "default") -> FastAPI:
         return JSONResponse(promapi.success(data, result.annotations.warnings, result.annotations.infos))
 
     @app.api_route("/api/v1/query_range", methods=["GET", "POST"])
-    async def query_range(request: Request) -> JSONResponse:
+    async def query_range(request: Request) -> Response:
         params = await _params(request)
         try:
             text = _required(params, "query")
@@ -64,10 +64,14 @@ def create_app(fleet: Fleet, default_org: str = "default") -> FastAPI:
             _check_range(start, end, step)
             evaluation = Evaluation.range(start, end, step, fleet.lookback_ms)
             result = await run_in_threadpool(evaluate_query, fleet, org_of(request), text, evaluation)
+            notes = (result.annotations.warnings, result.annotations.infos)
+            if isinstance(result.value, Vector):
+                body = await run_in_threadpool(promapi.matrix_json, result.value, result.times, *notes)
+                return Response(body, media_type="application/json")
             data = promapi.range_data(result.value, result.times)
         except FletchError as err:
             return _error(err)
-        return JSONResponse(promapi.success(data, result.annotations.warnings, result.annotations.infos))
+        return JSONResponse(promapi.success(data, *notes))
 
     @app.post("/api/v1/metrics/query")
     async def metrics_query(request: Request) -> StreamingResponse:
