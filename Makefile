@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint system-deps bench-ingest bench-parse bench-worker clean
+.PHONY: run test lint system-deps bench-ingest bench-parse bench-worker bench-query conformance clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,18 @@ system-deps:
 
 bench-ingest: $(INSTALLED) system-deps
 	$(BIN)/python bench/ingest/run.py
+
+bench-parse: $(INSTALLED)
+	$(BIN)/python bench/parse/run.py
+
+bench-worker: $(INSTALLED)
+	$(BIN)/python bench/worker/run.py
+
+bench-query: $(INSTALLED) system-deps
+	$(BIN)/python bench/query/run.py
+
+conformance: $(INSTALLED)
+	$(BIN)/fletch conformance --quiet
 
 clean:
 	rm -rf data .pytest_cache .ruff_cache
