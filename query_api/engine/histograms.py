@@ -124,7 +124,7 @@ def ensure_monotonic(buckets: Buckets, counts: np.ndarray) -> Monotonicity:
     with np.errstate(invalid="ignore"):
         for i in range(1, counts.shape[-1]):
             active = i < buckets.n
-            curr = counts[..., i]
+            curr = counts[..., i].copy()
             same = curr == prev
             small = ~same & _almost_equal(prev, curr, SMALL_DELTA_TOLERANCE)
             decrease = ~same & ~small & (curr < prev)
