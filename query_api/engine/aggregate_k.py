@@ -109,28 +109,31 @@ def count_values(vector: Vector, param: Value | None, grouping: tuple[str, ...],
     label = param.value
     if not label or "\ufffd" in label or not _valid_utf8(label):
         raise ExecutionError(f"invalid label name {_quote(label)}")
-    if not without:
-        grouping = (*grouping, label)
     steps = vector.steps
     series, columns = np.nonzero(vector.present)
     if not len(series):
         return Vector.empty(steps)
+    # The output key is the series' group without the value label, plus the value label (which
+    # `by` always keeps and `without (..., label)` drops).
+    keep_value = not without or label not in grouping
+    base_index: dict[Labels, int] = {}
+    base = np.array([base_index.setdefault(group_labels(tuple(i for i in lb if i[0] != label),
+                                                        grouping, without), len(base_index))
+                     for lb in vector.labels], dtype=np.int64)
     values = vector.values[series, columns]
     bits = np.where(np.isnan(values), np.float64(np.nan), values).view(np.uint64)
     unique_bits, code = np.unique(bits, return_inverse=True)
-    texts = [notes.go_format_f(float(v)) for v in unique_bits.view(np.float64)]
-    pairs, pair_of = np.unique(series * len(unique_bits) + code, return_inverse=True)
-    index: dict[Labels, int] = {}
-    pair_out = np.empty(len(pairs), dtype=np.int64)
-    for p, pair in enumerate(pairs):
-        s, c = divmod(int(pair), len(unique_bits))
-        metric = dict(vector.labels[s])
-        metric[label] = texts[c]
-        key = group_labels(tuple(sorted(metric.items())), grouping, without)
-        pair_out[p] = index.setdefault(key, len(index))
-    out = pair_out[pair_of]
-    counts = np.bincount(out * steps + columns, minlength=len(index) * steps).reshape(len(index), steps)
-    return Vector(list(index), counts.astype(np.float64), counts > 0)
+    if not keep_value:
+        code = np.zeros_like(code)
+    outputs, out = np.unique(base[series] * len(unique_bits) + code, return_inverse=True)
+    bases = list(base_index)
+    labels: list[Labels] = []
+    for key in outputs:
+        b, c = divmod(int(key), len(unique_bits))
+        text = notes.go_format_f(float(unique_bits[c:c + 1].view(np.float64)[0]))
+        labels.append(tuple(sorted((*bases[b], (label, text)))) if keep_value else bases[b])
+    counts = np.bincount(out * steps + columns, minlength=len(outputs) * steps).reshape(len(outputs), steps)
+    return Vector(labels, counts.astype(np.float64), counts > 0)
 
 
 def _valid_utf8(text: str) -> bool:
@@ -142,4 +145,14 @@ def _valid_utf8(text: str) -> bool:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Go's strconv.Quote for the common cases; undecodable bytes (kept by the parser as
+    surrogate escapes) come out as `\\xNN`."""
+    out = []
+    for char in text:
+        if 0xDC80 <= ord(char) <= 0xDCFF:
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char in '"\\':
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'

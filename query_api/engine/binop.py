@@ -130,14 +130,14 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching, r
     else:
         keep = matched
     rows, columns = np.nonzero(matched)
-    pairs, pair_of = np.unique(rows * len(one.labels) + match[rows, columns], return_inverse=True)
+    pairs, pair_of = _pairs(match, matched, rows, columns, len(one.labels))
     out_index: dict[Labels, int] = {}
     pair_labels = np.empty(len(pairs), dtype=np.int64)
     for p, pair in enumerate(pairs):
         m, o = divmod(int(pair), len(one.labels))
         labels = _result_labels(many.labels[m], one.labels[o], op, matching, return_bool)
         pair_labels[p] = out_index.setdefault(labels, len(out_index))
-    _check_unique_matches(matching, many_sig[rows], pair_labels[pair_of], columns, len(out_index), steps)
+    _check_unique_matches(matching, many_sig, pairs // len(one.labels), pair_labels, pair_of, columns, steps)
     values = np.zeros((len(pairs), steps))
     present = np.zeros((len(pairs), steps), dtype=bool)
     values[pair_of, columns] = result[rows, columns]
@@ -146,19 +146,38 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching, r
     return Vector([labels_of[i] for i in pair_labels], values, present)
 
 
-def _check_unique_matches(matching: VectorMatching, sig: np.ndarray, label_id: np.ndarray,
-                          columns: np.ndarray, labels: int, steps: int) -> None:
+def _pairs(match: np.ndarray, matched: np.ndarray, rows: np.ndarray, columns: np.ndarray,
+           ones: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (many row, one row) pairs as `row * ones + one`, and each matched cell's pair.
+    Usually a many series meets the same "one" series at every step: then no sort is needed."""
+    high = np.where(matched, match, -1).max(axis=1)
+    low = np.where(matched, match, ones).min(axis=1)
+    hit = high >= 0
+    if (high[hit] == low[hit]).all():
+        row_pair = np.cumsum(hit) - 1
+        return np.flatnonzero(hit) * ones + high[hit], row_pair[rows]
+    return np.unique(rows * ones + match[rows, columns], return_inverse=True)
+
+
+def _check_unique_matches(matching: VectorMatching, many_sig: np.ndarray, pair_row: np.ndarray,
+                          pair_label: np.ndarray, pair_of: np.ndarray, columns: np.ndarray,
+                          steps: int) -> None:
     """One-to-one: a signature matched twice at one step. Many-to-one: two matches of one
-    signature gave the same result labels at one step."""
+    signature gave the same result labels at one step. Only pairs that could collide (same
+    signature, or same signature and labels) are checked step by step."""
     if matching.card is Card.ONE_TO_ONE:
-        key = sig * steps + columns
+        key = many_sig[pair_row]
         message = ("multiple matches for labels: many-to-one matching must be explicit "
                    "(group_left/group_right)")
     else:
-        key = (sig * labels + label_id) * steps + columns
+        key = many_sig[pair_row] * (int(pair_label.max()) + 1) + pair_label
         message = "multiple matches for labels: grouping labels must ensure unique matches"
-    if len(np.unique(key)) < len(key):
-        raise ExecutionError(message)
+    _, group, sizes = np.unique(key, return_inverse=True, return_counts=True)
+    suspect = sizes[group][pair_of] > 1
+    if suspect.any():
+        cells = group[pair_of[suspect]] * steps + columns[suspect]
+        if np.bincount(cells).max() > 1:
+            raise ExecutionError(message)
 
 
 def _raise_duplicate(one: Vector, one_sig: np.ndarray, duplicate: np.ndarray, matching: VectorMatching,

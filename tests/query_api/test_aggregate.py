@@ -111,3 +111,8 @@ def test_stddev_is_plain_welford() -> None:
     assert result.values[0, 0] == pytest.approx(14 / 9)
     inf = vec([({"i": "a"}, [math.inf]), ({"i": "b"}, [1.0])])
     assert math.isnan(aggregate("stddev", inf, (), False).values[0, 0])
+
+
+def test_count_values_rejects_invalid_utf8_label_names() -> None:
+    with pytest.raises(ExecutionError, match=r'^invalid label name "a\\xc5z"$'):
+        aggregate("count_values", DATA, (), False, String("a\udcc5z"))
