@@ -221,19 +221,22 @@ class _Series:
         table = ctx.cursor.sql(q.sql, params=q.params).to_arrow_table() if ctx.paths else None
         self.ids = (table.column(SERIES_ID).to_numpy() if table is not None
                     else np.empty(0, np.int64))
-        self.columns: dict[str, pa.DictionaryArray] = {}
+        self.columns: dict[str, tuple[np.ndarray, np.ndarray | None, pa.Array]] = {}
         for name in ctx.labels:
             col = (table.column(name).combine_chunks() if table is not None
                    else pa.array([], pa.string()))
-            self.columns[name] = col.cast(pa.string()).dictionary_encode()
+            encoded = col.cast(pa.string()).dictionary_encode()
+            valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+            codes = encoded.indices.fill_null(0).to_numpy().astype(np.int32)
+            self.columns[name] = (codes, None if valid.all() else ~valid, encoded.dictionary)
 
     def rank(self, sid: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, sid)
 
     def label_arrays(self, rank: np.ndarray) -> list[pa.Array]:
-        idx = pa.array(rank.astype(np.int32))
-        return [pa.DictionaryArray.from_arrays(col.indices.take(idx), col.dictionary)
-                for col in self.columns.values()]
+        return [pa.DictionaryArray.from_arrays(
+                    pa.array(codes[rank], mask=None if missing is None else missing[rank]), values)
+                for codes, missing, values in self.columns.values()]
 
 
 def _head_fields(labels: Sequence[str], series: bool = False) -> list[pa.Field]:
@@ -342,16 +345,101 @@ def _raw(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
 
 
 def _raw_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Sorts one time cluster of files at a time (on `SCAN_THREADS` threads); only the buckets
+    a cluster boundary cuts through are carried to the next cluster and sorted again."""
     series = _Series(ctx)
-    if len(series.ids) == 0:
+    if len(series.ids) == 0 or not ctx.ticket.edges:
         return
+    buckets = P.Buckets(ctx.ticket.edges)
+    pending: list[_Samples] = []  # sorted chunks, in order
+    with closing(ordered_map(lambda c, files: _sorted_samples(ctx, c, files, series, buckets),
+                             ctx.clusters(), ctx.scan_cursors())) as results:
+        for new in results:
+            if ctx.is_cancelled():
+                raise Cancelled("call cancelled")
+            if not len(new.key):
+                continue
+            first = int(new.bucket[0])
+            keep: list[_Samples] = []
+            for chunk in pending:  # emit the buckets this cluster cannot reach
+                at = int(np.searchsorted(chunk.bucket, first, side="left"))
+                if at:
+                    yield _raw_batch(ctx, schema, series, buckets, chunk.slice(0, at))
+                if at < len(chunk.key):
+                    keep.append(chunk.slice(at, len(chunk.key)))
+            pending = _Samples.join(keep).then(new) if keep else [new]
+    for chunk in pending:
+        yield _raw_batch(ctx, schema, series, buckets, chunk)
+
+
+@dataclass
+class _Samples:
+    """Samples sorted by (key = bucket * n_series + series rank, ts)."""
+
+    key: np.ndarray
+    bucket: np.ndarray
+    sid: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+
+    def slice(self, a: int, b: int) -> _Samples:
+        return _Samples(*(c[a:b] for c in self.columns()))
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return self.key, self.bucket, self.sid, self.ts, self.value
+
+    def take(self, order: np.ndarray | None) -> _Samples:
+        return self if order is None else _Samples(*(c[order] for c in self.columns()))
+
+    @staticmethod
+    def join(chunks: list[_Samples]) -> _Samples:
+        if len(chunks) == 1:
+            return chunks[0]
+        return _Samples(*(np.concatenate(p) for p in zip(*(c.columns() for c in chunks), strict=True)))
+
+    def then(self, later: _Samples) -> list[_Samples]:
+        """These samples and strictly later ones as sorted chunks, sorted again where their keys
+        meet (the buckets a cluster boundary cuts through)."""
+        h = int(np.searchsorted(later.key, self.key[-1], side="right"))
+        both = _Samples.join([self, later.slice(0, h)])
+        return [both.take(P.stable_order(both.key)), later.slice(h, len(later.key))]
+
+
+def _sorted_samples(ctx: _Ctx, cursor: duckdb.DuckDBPyConnection, files: list[str], series: _Series,
+                    buckets: P.Buckets) -> _Samples:
     lo, hi = ctx.bounds
-    q = T.bucketed_query(ctx.paths, ctx.ticket.matchers, ctx.labels, ctx.ticket.edges, lo, hi)
-    for batch in ctx.reader(q):
-        rank = series.rank(batch.column(1).to_numpy())
-        arrays = [pa.array(np.full(batch.num_rows, ctx.ticket.leaf, np.int32)), batch.column(1),
-                  batch.column(0), *series.label_arrays(rank), batch.column(2), batch.column(3)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+    q = T.fresh_samples_query(files, ctx.ticket.matchers, _label_columns(column_names(files)), lo, hi)
+    table = cursor.sql(q.sql, params=q.params).to_arrow_table()
+    sid, ts, value = (table.column(i).to_numpy() for i in range(3))
+    n = len(ts)
+    if n == 0:
+        return _Samples(*(np.empty(0, np.int64) for _ in range(4)), value)
+    bucket = buckets.index(ts)
+    # Rows of one series and bucket are contiguous in a file (sorted by series, then time):
+    # sort those runs by (bucket, series rank, first ts) and move them as blocks.
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sid[1:], sid[:-1], out=new[1:])
+    new[1:] |= bucket[1:] != bucket[:-1]
+    new[1:] |= ts[1:] <= ts[:-1]
+    starts = np.flatnonzero(new)
+    lengths = np.diff(starts, append=n)
+    key = bucket[starts] * len(series.ids) + series.rank(sid[starts])
+    order = P.order_by(key, ts[starts])
+    if order is None:
+        return _Samples(np.repeat(key, lengths), bucket, sid, ts, value)
+    starts, lengths, key = starts[order], lengths[order], key[order]
+    rows = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(n)
+    return _Samples(np.repeat(key, lengths), bucket[rows], sid[rows], ts[rows], value[rows])
+
+
+def _raw_batch(ctx: _Ctx, schema: pa.Schema, series: _Series, buckets: P.Buckets,
+               s: _Samples) -> pa.RecordBatch:
+    rank = s.key % len(series.ids)
+    arrays = [pa.array(np.full(len(s.key), ctx.ticket.leaf, np.int32)), pa.array(s.sid),
+              pa.array(buckets.end(s.bucket)), *series.label_arrays(rank), pa.array(s.ts),
+              pa.array(s.value)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _sketch(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:

@@ -89,6 +89,16 @@ def samples_query(files: Sequence[str], matchers: Sequence[Matcher], columns: It
     return Query(sql, p.values)
 
 
+def fresh_samples_query(files: Sequence[str], matchers: Sequence[Matcher], columns: Iterable[str],
+                        lo: int, hi: int) -> Query:
+    """`raw`: samples without stale markers, in file order (the worker assigns buckets and sorts
+    one time cluster of files at a time, see `flight_worker.scan`)."""
+    p = _Params(files)
+    sql = (f"SELECT {SERIES_ID}, {TS}, {VALUE} FROM {SOURCE} "
+           f"WHERE {where(matchers, columns, p, lo, hi)} AND NOT {IS_STALE}")
+    return Query(sql, p.values)
+
+
 def bucketed_query(files: Sequence[str], matchers: Sequence[Matcher], columns: Iterable[str],
                    edges: Sequence[int], lo: int, hi: int) -> Query:
     """`raw` and `sketch`: samples without stale markers, each with the end of its bucket (an

@@ -168,7 +168,7 @@ def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
     be time order (`OverlappingRuns` otherwise). Only keys with several runs go through the
     merge; the others are copied.
     """
-    order = _stable_order(key)
+    order = stable_order(key)
     r = dict(runs) if order is None else {name: col[order] for name, col in runs.items()}
     r["key"] = key if order is None else key[order]
     n = len(r["key"])
@@ -187,7 +187,7 @@ def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
     return r
 
 
-def _stable_order(key: np.ndarray) -> np.ndarray | None:
+def stable_order(key: np.ndarray) -> np.ndarray | None:
     """The stable sorting permutation of `key`, or None when it is sorted already. Ties are broken
     by position inside one unique int64 when that fits (an unstable sort is several times faster
     than numpy's stable one for int64)."""
@@ -198,6 +198,19 @@ def _stable_order(key: np.ndarray) -> np.ndarray | None:
     if (int(key.max()) - lo + 1) * n < 1 << 62:
         return np.argsort((key - lo) * n + np.arange(n))
     return np.argsort(key, kind="stable")
+
+
+def order_by(key: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """The permutation sorting by (key, ts), or None when that is the order already."""
+    n = len(key)
+    if n < 2:
+        return None
+    k0, t0 = int(key.min()), int(ts.min())
+    t_span = int(ts.max()) - t0 + 1
+    if (int(key.max()) - k0 + 1) * t_span < 1 << 62:
+        packed = (key - k0) * t_span + (ts - t0)
+        return None if bool((packed[1:] >= packed[:-1]).all()) else np.argsort(packed)
+    return np.lexsort((ts, key))
 
 
 def _merge_sorted(r: Runs) -> Runs:
