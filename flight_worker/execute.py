@@ -266,7 +266,8 @@ def _partial_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         except P.OverlappingRuns:  # one series in several files of the cluster, out of order
             return _reduce(ctx, cursor, files, series, buckets, ordered=True)
 
-    samples, stale = P.empty_merged(), _no_stale()
+    chunks: list[P.Runs] = []  # merged partials sorted by key, one chunk after the other
+    stale = _no_stale()
     floor = None
     with closing(ordered_map(reduce, ctx.clusters(), ctx.scan_cursors())) as results:
         for new, new_stale in results:
@@ -279,13 +280,28 @@ def _partial_batches(ctx: _Ctx, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
             if floor is not None and first < floor:
                 raise DataUnavailable("segment time ranges disagree with their data")
             floor = first
-            done, samples = P.split_below(samples, first)
             done_stale, stale = P.split_below(stale, first)
-            if len(done["key"]) or len(done_stale["key"]):
-                yield _partials_batch(ctx, schema, series, P.attach_stale(done, done_stale))
-            samples, stale = P.append_later(samples, new), P.append_stale(stale, new_stale)
-    if len(samples["key"]) or len(stale["key"]):
-        yield _partials_batch(ctx, schema, series, P.attach_stale(samples, stale))
+            splits = [P.split_below(chunk, first) for chunk in chunks]
+            for batch in _with_stale([d for d, _ in splits if len(d["key"])], done_stale):
+                yield _partials_batch(ctx, schema, series, batch)
+            rest = [r for _, r in splits if len(r["key"])]
+            chunks = P.append_later(P.concat_sorted(rest), new) if rest else [new]
+            stale = P.append_stale(stale, new_stale)
+    for batch in _with_stale([c for c in chunks if len(c["key"])], stale):
+        yield _partials_batch(ctx, schema, series, batch)
+
+
+def _with_stale(chunks: list[P.Runs], stale: P.Runs) -> Iterator[P.Runs]:
+    """Each chunk with the stale-marker rows of its key range (all remaining ones for the last)."""
+    if not chunks:
+        if len(stale["key"]):
+            yield P.attach_stale(P.empty_merged(), stale)
+        return
+    for i, chunk in enumerate(chunks):
+        j = (len(stale["key"]) if i == len(chunks) - 1
+             else int(np.searchsorted(stale["key"], chunk["key"][-1], side="right")))
+        yield P.attach_stale(chunk, {k: c[:j] for k, c in stale.items()})
+        stale = {k: c[j:] for k, c in stale.items()}
 
 
 def _no_stale() -> P.Runs:

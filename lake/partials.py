@@ -273,21 +273,22 @@ def split_below(runs: Runs, bucket: int) -> tuple[Runs, Runs]:
     return {k: c[:at] for k, c in runs.items()}, {k: c[at:] for k, c in runs.items()}
 
 
-def append_later(pending: Runs, new: Runs) -> Runs:
-    """Merged partials (sorted by key) followed by merged partials of strictly later samples:
-    the keys both have are merged, the result is sorted by key."""
-    if not len(new["key"]):
-        return pending
+def append_later(pending: Runs, new: Runs) -> list[Runs]:
+    """Merged partials (sorted by key) followed by merged partials of strictly later samples,
+    as chunks sorted by key one after the other: the keys both have are merged."""
     if not len(pending["key"]):
-        return new
-    i = int(np.searchsorted(pending["key"], new["key"][0], side="left"))
+        return [new]
     h = int(np.searchsorted(new["key"], pending["key"][-1], side="right"))
-    parts = [{k: c[:i] for k, c in pending.items()}]
-    if i < len(pending["key"]) or h:
-        both = {k: np.concatenate((pending[k][i:], new[k][:h])) for k in pending if k != "key"}
-        parts.append(merge_runs(both, np.concatenate((pending["key"][i:], new["key"][:h]))))
-    parts.append({k: c[h:] for k, c in new.items()})
-    return {k: np.concatenate([p[k] for p in parts]) for k in pending}
+    both = {k: np.concatenate((pending[k], new[k][:h])) for k in pending if k != "key"}
+    merged = merge_runs(both, np.concatenate((pending["key"], new["key"][:h])))
+    return [merged, {k: c[h:] for k, c in new.items()}]
+
+
+def concat_sorted(chunks: list[Runs]) -> Runs:
+    """Chunks sorted by key one after the other, as one."""
+    if len(chunks) == 1:
+        return chunks[0]
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
 def append_stale(pending: Runs, new: Runs) -> Runs:
