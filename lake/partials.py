@@ -5,13 +5,15 @@ Segment files are sorted by (`__name__`, `__series_id`, `__ts`), so the scan yie
 maximal stretches of rows with the same series and bucket and strictly increasing time. Each run
 is reduced with vectorized numpy (`reduceat` over run starts), then runs of the same
 (series, bucket) -- from a batch boundary, or a bucket that straddles two hourly files -- are
-merged with the associative merge below. That is exact as long as runs of one key do not overlap
-in time; `merge_runs` checks it and raises `OverlappingRuns` otherwise (the caller then re-reads
-with `ORDER BY`). Measured on 2 cores (4 M samples, 1 M buckets): a DuckDB hash aggregate with all
-these fields plus a `lag()` window for the pair statistics ran at 25-35 % of a plain
-`GROUP BY count/sum/min/max`; this path at 4 M samples was in the same range, and at 20 M samples
-(5 M output rows) it falls to 10-13 % (bench/worker/run.py): the per-run arrays, their sort and
-gathers dominate. Not yet at the 60 % target.
+merged with the associative merge below.
+That is exact as long as runs of one key do not overlap in time; `merge_runs` checks it and raises
+`OverlappingRuns` otherwise (the worker then re-reads that time cluster of files with `ORDER BY`).
+The worker reduces one time cluster of files at a time (`flight_worker.scan`), sorts its runs into
+(bucket, series) order and merges only the buckets a cluster boundary cuts through
+(`append_later`), so nothing is sorted or gathered globally. Measured on the loaded 2-core box
+(bench/worker/run.py, 20 M samples, 5 M output rows): about 50 % of a plain DuckDB
+`GROUP BY count/sum/min/max` in process (10 % before); the per-run `reduceat` passes (short runs
+pay a per-run overhead) and the reorder of ~20 output columns per cluster are what remains.
 
 Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seconds since
 `ref_ts`, i.e. `(ts - ref_ts) / 1000`):
