@@ -69,7 +69,7 @@ class _PlanSource:
     def __init__(self, query_plan: QueryPlan, rows: dict[str, LeafRows]) -> None:
         self.plan, self.rows_by_leaf = query_plan, rows
 
-    def rows(self, path: Path, selector: ast.VectorSelector, range_ms: int, template: str) -> LeafRows:
+    def rows(self, path: Path, selector: ast.VectorSelector, range_ms: int) -> LeafRows:
         return self.rows_by_leaf[self.plan.leaf_by_path[path]]
 
 
@@ -83,7 +83,8 @@ def evaluate_query(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: Ev
     leaf_rows = _fetch_leaves(fleet, org, query_plan, workers, stats, cancelled)
     times = np.arange(evaluation.start, evaluation.end + 1, evaluation.step or 1, dtype=np.int64)
     ctx = Context(times, evaluation.start, evaluation.end, evaluation.lookback,
-                  _PlanSource(query_plan, leaf_rows), evaluation.subquery_step)
+                  _PlanSource(query_plan, leaf_rows), evaluation.subquery_step,
+                  query_step_ms=evaluation.step)
     value = evaluate(expr, ctx)
     query_stats = QueryStats(segments=stats.segments, bytes=stats.bytes, rows=stats.rows,
                              retries=stats.retries, seconds=time.perf_counter() - started)
@@ -98,7 +99,7 @@ def _fetch_leaves(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequen
         segments = fleet.catalog.find_segments(org, leaf.edges[0] + 1, leaf.edges[-1],
                                                _metric_names(leaf))
         matchers = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in leaf.matchers)
-        template = "raw" if leaf.template == "raw" or _raw_function(leaf) else "partials"
+        template = "raw" if leaf.template == "raw" else "partials"
         for group in compute_replay_batches(leaf.edges, segments, max(1, len(workers))):
             edges = tuple(e for e in leaf.edges if group.start <= e <= group.end)
             push = Pushdown(org, template, index, matchers, (group.start, group.end), edges, query_id)
@@ -120,14 +121,9 @@ def _fetch_leaves(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequen
             raise
     rows = {}
     for leaf in query_plan.leaves:
-        raw = leaf.template == "raw" or _raw_function(leaf)
+        raw = leaf.template == "raw"
         rows[leaf.id] = raw_rows(tables[leaf.id]) if raw else partial_rows(tables[leaf.id])
     return rows
-
-
-def _raw_function(leaf: Leaf) -> bool:
-    from query_api.engine.evaluator import template_for
-    return leaf.function is not None and template_for(leaf.function) == "raw"
 
 
 def _metric_names(leaf: Leaf) -> list[str] | None:

@@ -15,7 +15,7 @@ import numpy as np
 from planner import ast
 from planner.errors import ExecutionError, NotSupported, QueryError
 from planner.functions import FUNCTIONS
-from query_api.engine import binop, instant_functions, rangefn
+from query_api.engine import annotations, binop, instant_functions, rangefn
 from query_api.engine.aggregate import aggregate
 from query_api.engine.rows import LeafRows
 from query_api.engine.values import Annotations, Labels, Matrix, Scalar, String, Value, Vector, without_name
@@ -24,12 +24,8 @@ Path = tuple[int, ...]  # child indices from the root, as planner.plan numbers l
 
 
 class LeafSource(Protocol):
-    def rows(self, path: Path, selector: ast.VectorSelector, range_ms: int, template: str) -> LeafRows: ...
-
-
-def template_for(function: str) -> str:
-    """Which worker template feeds a range function's leaf."""
-    return "raw" if not function or function in rangefn.RAW_ONLY else "partials"
+    def rows(self, path: Path, selector: ast.VectorSelector, range_ms: int) -> LeafRows:
+        """The leaf's rows: bucket partials, or raw samples where the plan says `raw`."""
 
 
 @dataclass
@@ -41,10 +37,11 @@ class Context:
     source: LeafSource
     step_ms: int = 60_000       # default subquery step
     annotations: Annotations = field(default_factory=Annotations)
+    query_step_ms: int = 0      # the query's step (0 for an instant query)
 
     def at(self, times: np.ndarray) -> Context:
         return Context(times, self.start, self.end, self.lookback_ms, self.source, self.step_ms,
-                       self.annotations)
+                       self.annotations, self.query_step_ms)
 
 
 def evaluate(node: ast.Expr, ctx: Context, path: Path = ()) -> Value:
@@ -87,7 +84,7 @@ def _eval_times(ctx: Context, at: ast.At, offset: int) -> np.ndarray:
 
 
 def _instant_selector(node: ast.VectorSelector, ctx: Context, path: Path) -> Vector:
-    rows = ctx.source.rows(path, node, 0, "partials")
+    rows = ctx.source.rows(path, node, 0)
     ends = _eval_times(ctx, node.at, node.offset)
     starts = ends - ctx.lookback_ms
     lo, hi = rows.windows(starts, ends)
@@ -114,7 +111,7 @@ def _range_input(node: ast.Expr, function: str, ctx: Context,
         return _range_input(node.expr, function, ctx, (*path, 0))
     if isinstance(node, ast.MatrixSelector):
         selector = node.selector
-        rows = ctx.source.rows(path, selector, node.range, template_for(function))
+        rows = ctx.source.rows(path, selector, node.range)
         ends = _eval_times(ctx, selector.at, selector.offset)
         starts = ends - node.range
         lo, hi = rows.windows(starts, ends)
@@ -170,12 +167,18 @@ def _range_call(node: ast.Call, ctx: Context, path: Path) -> Vector:
         values, present = rangefn.MERGEABLE[name](window)
     elif name == "first_over_time":
         values, present = window.field_at("first_value", window.first_row), window.count > 0
+    elif name in ("ts_of_first_over_time", "ts_of_last_over_time"):
+        row = window.first_row if name == "ts_of_first_over_time" else window.last_row
+        field = "first_ts" if name == "ts_of_first_over_time" else "last_ts"
+        values, present = window.field_at(field, row) / 1000.0, window.count > 0
+    elif name in ("ts_of_min_over_time", "ts_of_max_over_time"):
+        values, present = rangefn.ts_of_extreme(window, maximum=name == "ts_of_max_over_time")
     elif name in ("stddev_over_time", "stdvar_over_time", "mad_over_time", "deriv"):
         values, present = getattr(rangefn, name)(window)
     elif name == "quantile_over_time":
-        for q in np.unique(scalars[0][~np.isnan(scalars[0])]):
+        for q in np.unique(scalars[0]):
             if not 0 <= q <= 1:
-                ctx.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
+                ctx.annotations.warn(annotations.invalid_quantile(float(q), node.args[0].pos))
         values, present = rangefn.quantile_over_time(window, scalars[0])
     elif name == "predict_linear":
         values, present = rangefn.predict_linear(window, scalars[0], _eval_times(ctx, None, 0))
@@ -238,12 +241,21 @@ def _vector_arg(node: ast.Expr, ctx: Context, path: Path) -> Vector:
     raise QueryError("expected an instant vector argument")
 
 
+# Functions of the query itself (in seconds), whatever subquery they appear in.
+_QUERY_CONTEXT = {
+    "start": lambda ctx: ctx.start, "end": lambda ctx: ctx.end,
+    "range": lambda ctx: ctx.end - ctx.start, "step": lambda ctx: ctx.query_step_ms,
+}
+
+
 def _call(node: ast.Call, ctx: Context, path: Path) -> Value:
     name = node.func
     if name not in FUNCTIONS:
         raise QueryError(f"unknown function with name {name!r}")
     if any(arg.type is ast.ValueType.MATRIX for arg in node.args):
         return _range_call(node, ctx, path)
+    if name in _QUERY_CONTEXT:
+        return Scalar(np.full(len(ctx.times), _QUERY_CONTEXT[name](ctx) / 1000.0))
     implementation = instant_functions.INSTANT_FUNCTIONS.get(name)
     if implementation is None:
         raise NotSupported(f"function {name}() is not supported yet")
@@ -256,7 +268,8 @@ def _aggregate(node: ast.AggregateExpr, ctx: Context, path: Path) -> Vector:
     body_index = 0 if node.param is None else 1
     vector = _vector_arg(node.expr, ctx, (*path, body_index))
     param = None if node.param is None else evaluate(node.param, ctx, (*path, 0))
-    result = aggregate(node.op, vector, node.grouping, node.without, param, ctx.annotations)
+    result = aggregate(node.op, vector, node.grouping, node.without, param, ctx.annotations,
+                       node.param.pos if node.param is not None else None)
     keep = np.flatnonzero(result.present.any(axis=1))
     return result.select(keep)
 

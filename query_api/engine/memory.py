@@ -36,8 +36,7 @@ class MemorySource:
         self.series.append(MemorySeries(labels, np.asarray(timestamps, dtype=np.int64)[order],
                                         np.asarray(values, dtype=np.float64)[order]))
 
-    def rows(self, path: tuple[int, ...], selector: ast.VectorSelector, range_ms: int,
-             template: str) -> LeafRows:
+    def rows(self, path: tuple[int, ...], selector: ast.VectorSelector, range_ms: int) -> LeafRows:
         chosen = [s for s in self.series if all(m.matches(s.labels.get(m.name, ""))
                                                  for m in selector.all_matchers)]
         chosen.sort(key=lambda s: make_labels(s.labels))

@@ -240,11 +240,25 @@ def quantile_over_time(w: WindowData, q: np.ndarray) -> Result:
 
 
 def mad_over_time(w: WindowData) -> Result:
+    """Median absolute deviation; a NaN sample makes it NaN (as in Prometheus)."""
     values, _, valid, length = lockstep(w)
     half = np.full(length.shape, 0.5)
     median = numeric.quantile(values, valid, half)
     deviation = np.abs(values - median[..., None])
-    return numeric.quantile(deviation, valid, half), length > 0
+    result = numeric.quantile(deviation, valid, half)
+    return np.where((valid & np.isnan(values)).any(axis=-1), np.nan, result), length > 0
+
+
+def ts_of_extreme(w: WindowData, maximum: bool) -> Result:
+    """Time (s) of the window's first minimum or maximum sample; NaN samples never win."""
+    values, times, valid, length = lockstep(w)
+    if values.shape[-1] == 0:
+        return np.zeros(length.shape), length > 0
+    fill = -np.inf if maximum else np.inf
+    candidates = np.where(valid & ~np.isnan(values), values, fill)
+    index = np.argmax(candidates, axis=-1) if maximum else np.argmin(candidates, axis=-1)
+    picked = np.take_along_axis(times, index[..., None], axis=-1)[..., 0]
+    return picked / 1000.0, length > 0
 
 
 def _regression(w: WindowData, intercept_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,5 +307,3 @@ def double_exponential_smoothing(w: WindowData, sf: float, tf: float) -> Result:
     return smoothed, present
 
 
-RAW_ONLY = {"stddev_over_time", "stdvar_over_time", "quantile_over_time", "mad_over_time", "deriv",
-            "predict_linear", "double_exponential_smoothing", "holt_winters"}

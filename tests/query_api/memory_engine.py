@@ -32,8 +32,9 @@ class MemoryEngine:
         for s in series:
             self.source.add(dict(s.labels), s.timestamps, s.values)
 
-    def _run(self, expr: str, times: list[int], start: int, end: int) -> tuple[Value, Context]:
-        ctx = Context(np.array(times, dtype=np.int64), start, end, LOOKBACK_MS, self.source)
+    def _run(self, expr: str, times: list[int], start: int, end: int, step: int = 0) -> tuple[Value, Context]:
+        ctx = Context(np.array(times, dtype=np.int64), start, end, LOOKBACK_MS, self.source,
+                      query_step_ms=step)
         return evaluate(parse(expr), ctx), ctx
 
     def instant(self, expr: str, t_ms: int) -> Result:
@@ -56,7 +57,7 @@ class MemoryEngine:
     def range(self, expr: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
         times = list(range(start_ms, end_ms + 1, step_ms))
         try:
-            value, ctx = self._run(expr, times, start_ms, end_ms)
+            value, ctx = self._run(expr, times, start_ms, end_ms, step_ms)
         except FletchError as err:
             return Result.failed(str(err))
         notes = {"warnings": ctx.annotations.warnings, "infos": ctx.annotations.infos}
