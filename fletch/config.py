@@ -52,6 +52,58 @@ class WorkerConfig(_Section):
     tls_key: str = ""
 
 
+class ZooKeeperConfig(_Section):
+    """`discovery: zookeeper`: workers register ephemeral sequential znodes under `path`."""
+
+    hosts: str = "127.0.0.1:2181"
+    path: str = "/fletch/workers"
+    session_timeout_s: float = Field(10.0, gt=0)
+    # Location a worker registers; empty: the location it listens on.
+    advertise: str = ""
+
+
+class KubernetesConfig(_Section):
+    """`discovery: kubernetes`: ready endpoints of the workers' Service (EndpointSlices)."""
+
+    namespace: str = "default"
+    service: str = "fletch-worker"
+    # Empty: kubernetes.io/service-name=<service>.
+    label_selector: str = ""
+    # Named port of the slice that serves Flight; empty: the slice's first port.
+    port_name: str = "flight"
+    scheme: Literal["grpc", "grpc+tls"] = "grpc"
+    # Empty: in-cluster config, else the default kubeconfig.
+    kubeconfig: str = ""
+    watch_timeout_s: int = Field(300, gt=0)
+
+
+class EcsConfig(_Section):
+    """`discovery: ecs`: RUNNING tasks of a service, by ENI address, polled."""
+
+    cluster: str = "fletch"
+    service: str = "fletch-worker"
+    port: int = Field(8081, gt=0, le=65535)
+    scheme: Literal["grpc", "grpc+tls"] = "grpc"
+    region: str = ""
+    poll_interval_s: float = Field(15.0, gt=0)
+
+
+class HealthConfig(_Section):
+    """The API's view of worker health, from call outcomes."""
+
+    # A worker whose call failed gets no new work for this long (unless no other is left).
+    cooldown_s: float = Field(10.0, ge=0)
+
+
+class LifecycleConfig(_Section):
+    """Graceful shutdown on SIGTERM."""
+
+    # Worker: time between deregistering and refusing new tickets, so the API's view catches up.
+    deregister_grace_s: float = Field(1.0, ge=0)
+    # Worker: longest wait for running DoGets before exiting anyway.
+    drain_timeout_s: float = Field(30.0, ge=0)
+
+
 class FletchConfig(_Section):
     data_dir: str = "./data"
     # `sqlite:///path/catalog.db` or `postgresql://...`; empty means SQLite in data_dir.
@@ -68,6 +120,11 @@ class FletchConfig(_Section):
     workers: list[str] = Field(default_factory=list)
     api: ApiConfig = ApiConfig()
     worker: WorkerConfig = WorkerConfig()
+    zookeeper: ZooKeeperConfig = ZooKeeperConfig()
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    ecs: EcsConfig = EcsConfig()
+    health: HealthConfig = HealthConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
 
     @field_validator("lookback_delta")
     @classmethod

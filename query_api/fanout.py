@@ -61,6 +61,9 @@ class WorkerClients:
             client = self._clients[location] = fl.FlightClient(location)
         return client
 
+    def outcome(self, location: str, error: str | None) -> None:
+        """Called after every DoGet with its error (None: success); a hook for health tracking."""
+
     def drop(self, location: str) -> None:
         client = self._clients.pop(location, None)
         if client is not None:
@@ -97,11 +100,13 @@ def fetch_group(push: Pushdown, segments: Sequence[SegmentRecord], workers: Sequ
                 table = future.result()
             except _WorkerError as err:
                 log.warning("worker %s failed for leaf %s: %s", worker, push.leaf, err)
+                clients.outcome(worker, str(err))
                 failed.add(worker)
                 stats.failed_workers.add(worker)
                 stats.retries += 1
                 clients.drop(worker)
                 continue
+            clients.outcome(worker, None)
             results.append(table)
             stats.rows += table.num_rows
             for segment in placement[worker]:

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.append(str(Path(__file__).parent))  # helper modules (services, samples); packages win
 
-from services import MotoS3, Postgres, start_moto, start_postgres
+from services import MotoS3, Postgres, ZooKeeper, start_moto, start_postgres, start_zookeeper
 
 
 @pytest.fixture(scope="session")
@@ -29,4 +29,12 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ.setdefault(name, value)
     server: MotoS3 = start_moto(tmp_path_factory.mktemp("moto"))
     yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
+    """A standalone ZooKeeper on loopback (tickTime 500 ms), stopped by PID at the end."""
+    server = start_zookeeper(tmp_path_factory.mktemp("zookeeper"))
+    yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""Real services for the tests, started on loopback and stopped by PID: PostgreSQL, moto S3."""
+"""Real services for the tests, started on loopback and stopped by PID: PostgreSQL, moto S3, ZooKeeper."""
 
 from __future__ import annotations
 
@@ -125,3 +125,55 @@ def make_bucket(endpoint: str, name: str) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       config=Config(s3={"addressing_style": "path"}))
     s3.create_bucket(Bucket=name)
+
+
+@dataclass
+class ZooKeeper:
+    hosts: str
+    process: subprocess.Popen[bytes]
+    directory: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+ZK_JARS = ("/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-simple.jar")
+
+
+def start_zookeeper(directory: Path, tick_ms: int = 500) -> ZooKeeper:
+    """A standalone Debian ZooKeeper on a loopback port (no systemd; ecosystem.md 4.1).
+
+    tickTime 500 ms lets clients ask for session timeouts from 1 s, so crash tests stay short."""
+    java = shutil.which("java")
+    if java is None or not all(Path(jar).exists() for jar in ZK_JARS):
+        raise ServiceUnavailable("ZooKeeper is not installed (scripts/install-system-deps.sh)")
+    port = free_port()
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    config = directory / "zoo.cfg"
+    config.write_text(f"tickTime={tick_ms}\ndataDir={directory / 'data'}\nclientPort={port}\n"
+                      "clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
+                      "4lw.commands.whitelist=ruok,srvr,stat,mntr,envi\n")
+    log = (directory / "zk.log").open("wb")
+    process = subprocess.Popen([java, "-Xmx256m", f"-Dzookeeper.log.dir={directory}",
+                                "-cp", ":".join(ZK_JARS), "org.apache.zookeeper.server.ZooKeeperServerMain",
+                                str(config)], stdout=log, stderr=log)
+    server = ZooKeeper(f"127.0.0.1:{port}", process, directory)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceUnavailable(f"ZooKeeper exited with {process.returncode}; see {directory}/zk.log")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"ruok")
+                if sock.recv(4) == b"imok":
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise ServiceUnavailable("ZooKeeper did not answer ruok within 30s")
