@@ -84,3 +84,15 @@ def _duration_ms(text: str, name: str) -> int:
 
 def _unparsable(name: str, text: str, kind: str) -> ParamError:
     return ParamError(f'invalid parameter "{name}": cannot parse "{text}" to a valid {kind}')
+
+
+MAX_POINTS_PER_SERIES = 11_000
+
+
+def check_range(start: int, end: int, step: int) -> None:
+    """Prometheus's checks on a range query's bounds and resolution."""
+    if end < start:
+        raise ParamError('invalid parameter "end": end timestamp must not be before start time')
+    if (end - start) // step + 1 > MAX_POINTS_PER_SERIES:
+        raise ParamError("exceeded maximum resolution of 11,000 points per timeseries. "
+                         "Try decreasing the query resolution (?step=XX)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,9 @@ import pyarrow.compute as pc
 from planner.errors import FletchError
 from query_api.engine.values import Matrix, Scalar, String, Value, Vector
 
-MAX_POINTS_PER_SERIES = 11_000
+if TYPE_CHECKING:
+    from query_api.evaluate import QueryStats
+
 STATUS_BY_ERROR_TYPE = {"bad_data": 400, "execution": 422, "canceled": 499, "timeout": 503,
                         "internal": 500, "unavailable": 503, "not_found": 404}
 
@@ -74,7 +77,8 @@ def _points(times: np.ndarray, values: np.ndarray) -> list[list[Any]]:
     return [[format_ts(int(t)), format_value(float(v))] for t, v in zip(times, values, strict=True)]
 
 
-def matrix_json(value: Vector, times: np.ndarray, warnings: list[str], infos: list[str]) -> bytes:
+def matrix_json(value: Vector, times: np.ndarray, warnings: list[str], infos: list[str],
+                stats: dict[str, Any] | None = None) -> bytes:
     """The whole `query_range` success body, built column-wise (Arrow string kernels) rather
     than point by point: a range result can hold millions of points."""
     order = sorted(range(len(value.labels)), key=lambda i: value.labels[i])
@@ -88,7 +92,10 @@ def matrix_json(value: Vector, times: np.ndarray, warnings: list[str], infos: li
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), points), ",").to_pylist()
     parts = [f'{{"metric":{json.dumps(dict(value.labels[i]), separators=(",", ":"))},"values":[{text}]}}'
              for i, text, count in zip(order, joined, counts.tolist(), strict=True) if count]
-    body = '{"status":"success","data":{"resultType":"matrix","result":[' + ",".join(parts) + "]}"
+    body = '{"status":"success","data":{"resultType":"matrix","result":[' + ",".join(parts) + "]"
+    if stats is not None:
+        body += ',"stats":' + json.dumps(stats, separators=(",", ":"))
+    body += "}"
     if warnings:
         body += ',"warnings":' + json.dumps(warnings)
     if infos:
@@ -126,3 +133,35 @@ def success(data: Any, warnings: list[str] | None = None, infos: list[str] | Non
 def error(error_type: str, message: str) -> tuple[int, dict[str, Any]]:
     return STATUS_BY_ERROR_TYPE.get(error_type, 500), {"status": "error", "errorType": error_type,
                                                         "error": message}
+
+
+TRUNCATED = "results truncated due to limit"
+
+
+def limit_series(value: Value, limit: int) -> tuple[Value, list[str]]:
+    """The first `limit` series (in output order) of a vector or matrix result, and the warning
+    Prometheus adds when it cut some; scalars and strings are never limited."""
+    if not limit or isinstance(value, (Scalar, String)):
+        return value, []
+    if isinstance(value, Matrix):
+        if len(value.labels) <= limit:
+            return value, []
+        keep = sorted(range(len(value.labels)), key=lambda i: sorted(value.labels[i]))[:limit]
+        return Matrix([value.labels[i] for i in keep], [value.timestamps[i] for i in keep],
+                      [value.values[i] for i in keep]), [TRUNCATED]
+    assert isinstance(value, Vector)
+    shown = np.flatnonzero(value.present.any(axis=1))
+    if len(shown) <= limit:
+        return value, []
+    keep = sorted(shown.tolist(), key=lambda i: value.labels[i])[:limit]
+    sample_ts = None if value.sample_ts is None else value.sample_ts[keep]
+    return replace(value, labels=[value.labels[i] for i in keep], values=value.values[keep],
+                   present=value.present[keep], sample_ts=sample_ts), [TRUNCATED]
+
+
+def stats(query: QueryStats) -> dict[str, Any]:
+    """`data.stats` as Prometheus shapes it (`stats=all`); fletch's fetch counters are extra."""
+    seconds = round(query.seconds, 6)
+    return {"timings": {"evalTotalTime": seconds, "resultSortTime": 0, "queryPreparationTime": 0,
+                        "innerEvalTime": seconds, "execQueueTime": 0, "execTotalTime": seconds},
+            "samples": {"totalQueryableSamples": query.rows, "peakSamples": query.rows}}

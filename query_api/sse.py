@@ -1,0 +1,234 @@
+"""Server-Sent Event streams: query results, label names (tags) and label values (tag values).
+
+Wire format (every stream; `data:` is one line of JSON; sample values are strings such as
+`"NaN"` and `"+Inf"`, as in the Prometheus JSON API)::
+
+    POST /api/v1/metrics/query      {"q": "<PromQL>", "s": "<start>", "e": "<end>", "step": "<step>"}
+        event: result   data: {"labels": {...}, "timestamps": [ms, ...], "values": ["1", ...]}
+        event: warning  data: {"warning": "..."}
+    POST /api/v1/metrics/tags       {"match": ["<selector>", ...], "s": ..., "e": ..., "limit": n}
+        event: result   data: {"tag": "job"}                      (one per label name, sorted)
+    POST /api/v1/metrics/tagvalues  {"tag": "job", "match": [...], "s": ..., "e": ..., "limit": n}
+        event: result   data: {"tag": "job", "value": "api"}      (a TagValue, sorted by value)
+    every stream:
+        event: error    data: {"errorType": "bad_data", "error": "..."}
+        event: done     data: {"status": "ok" | "error", "stats": {...}}   (always last)
+        : keep-alive    a comment every KEEPALIVE_SECONDS while the answer is being computed
+
+`s`/`e` accept epoch seconds or milliseconds, RFC 3339, `now`, `now-1h`, `e-1h`; `match` is a
+string or a list (absent: every series; metric names then come from the catalog alone). A
+stream that ends without `done` has failed. When the client goes away, the work is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from planner.errors import FletchError, QueryCanceled
+from planner.plan import Evaluation
+from query_api import metadata, promapi
+from query_api.engine.values import Scalar, String, Vector
+from query_api.evaluate import Fleet, QueryResult, evaluate_query
+from query_api.params import ParamError, check_range, parse_step, parse_time
+
+log = logging.getLogger(__name__)
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+KEEPALIVE_SECONDS = 15.0
+
+
+def event(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _times(body: dict[str, Any], default_span: str = "e-1h") -> tuple[int, int]:
+    now = _now_ms()
+    end = parse_time(str(body.get("e", "now")), "e", now_ms=now, epoch_ms_too=True)
+    start = parse_time(str(body.get("s", default_span)), "s", now_ms=now, anchors={"e": end},
+                       epoch_ms_too=True)
+    return start, end
+
+
+def _object(body: Any, keys: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ParamError(f"the body must be a JSON object {{{keys}}}")
+    return body
+
+
+def query_request(body: Any, lookback_ms: int) -> tuple[str, Evaluation]:
+    body = _object(body, '"q", "s", "e", "step"')
+    text = body.get("q")
+    if not isinstance(text, str) or not text.strip():
+        raise ParamError('invalid parameter "q": missing')
+    start, end = _times(body)
+    if "step" in body and body["step"] not in (None, ""):
+        step = parse_step(str(body["step"]), "step")
+    else:
+        step = max(1000, (end - start) // 250 // 1000 * 1000)
+    check_range(start, end, step)
+    return text, Evaluation.range(start, end, step, lookback_ms)
+
+
+def _selection(org: str, body: dict[str, Any]) -> tuple[metadata.Selection, int]:
+    match = body.get("match", [])
+    texts = [match] if isinstance(match, str) else match
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise ParamError('invalid parameter "match": a selector or a list of selectors')
+    limit = body.get("limit", 0)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ParamError('invalid parameter "limit": a non-negative integer')
+    start, end = _times(body, "e-6h")
+    return metadata.Selection(org, start, end, metadata.parse_selectors(texts, "match")), limit
+
+
+async def _waiting(work: Callable[[threading.Event], Any], request: Request,
+                   cancel: threading.Event) -> AsyncIterator[bytes | tuple[Any]]:
+    """Run `work` in a thread, with keep-alive comments; the last item is `(result,)`."""
+    task = asyncio.ensure_future(run_in_threadpool(work, cancel))
+    try:
+        while not task.done():
+            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_SECONDS)
+            if not done:
+                if await request.is_disconnected():
+                    cancel.set()
+                    return
+                yield b": keep-alive\n\n"
+    except asyncio.CancelledError:
+        cancel.set()
+        raise
+    yield (task.result(),)
+
+
+async def _stream(work: Callable[[threading.Event], Any], request: Request,
+                  render: Callable[[Any], Iterable[bytes]], started: float) -> AsyncIterator[bytes]:
+    cancel = threading.Event()
+    try:
+        result = None
+        async for item in _waiting(work, request, cancel):
+            if isinstance(item, tuple):
+                result = item[0]
+            else:
+                yield item
+        if result is None:
+            return
+        for chunk in render(result):
+            yield chunk
+    except QueryCanceled:
+        return
+    except FletchError as err:
+        yield event("error", {"errorType": err.error_type, "error": str(err)})
+        yield event("done", {"status": "error", "stats": {}})
+    except Exception:
+        log.exception("stream failed")
+        yield event("error", {"errorType": "internal", "error": "internal error; see the API log"})
+        yield event("done", {"status": "error", "stats": {}})
+
+
+async def _failed(err: FletchError) -> AsyncIterator[bytes]:
+    yield event("error", {"errorType": err.error_type, "error": str(err)})
+    yield event("done", {"status": "error", "stats": {}})
+
+
+def query_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    try:
+        text, evaluation = query_request(body, fleet.lookback_ms)
+    except FletchError as err:
+        return _failed(err)
+
+    def work(cancel: threading.Event) -> QueryResult:
+        return evaluate_query(fleet, org, text, evaluation, cancel.is_set)
+
+    def render(result: QueryResult) -> Iterable[bytes]:
+        first = None
+        for payload in result_payloads(result):
+            first = first if first is not None else time.perf_counter() - started
+            yield event("result", payload)
+        for warning in result.annotations.warnings:
+            yield event("warning", {"warning": warning})
+        stats = result.stats.as_dict()
+        stats["time_to_first_result"] = round(first if first is not None else
+                                              time.perf_counter() - started, 6)
+        yield event("done", {"status": "ok", "stats": stats})
+
+    return _stream(work, request, render, started)
+
+
+def tags_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    try:
+        sel, limit = _selection(org, _object(body, '"match", "s", "e", "limit"'))
+    except FletchError as err:
+        return _failed(err)
+
+    def work(cancel: threading.Event) -> list[str]:
+        return metadata.label_names(fleet, sel, cancel.is_set)
+
+    def render(names: list[str]) -> Iterable[bytes]:
+        shown = names[:limit] if limit else names
+        for name in shown:
+            yield event("result", {"tag": name})
+        yield _done(len(shown), len(names), started)
+
+    return _stream(work, request, render, started)
+
+
+def tag_values_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    try:
+        body = _object(body, '"tag", "match", "s", "e", "limit"')
+        tag = body.get("tag")
+        if not isinstance(tag, str) or not tag:
+            raise ParamError('invalid parameter "tag": missing')
+        sel, limit = _selection(org, body)
+    except FletchError as err:
+        return _failed(err)
+
+    def work(cancel: threading.Event) -> list[str]:
+        return metadata.label_values(fleet, sel, tag, cancel.is_set)
+
+    def render(values: list[str]) -> Iterable[bytes]:
+        shown = values[:limit] if limit else values
+        for value in shown:
+            yield event("result", {"tag": tag, "value": value})
+        yield _done(len(shown), len(values), started)
+
+    return _stream(work, request, render, started)
+
+
+def _done(sent: int, total: int, started: float) -> bytes:
+    stats: dict[str, Any] = {"results": sent, "seconds": round(time.perf_counter() - started, 6)}
+    if sent < total:
+        stats["truncated"] = True
+    return event("done", {"status": "ok", "stats": stats})
+
+
+def result_payloads(result: QueryResult) -> list[dict[str, Any]]:
+    value = result.value
+    times = result.times
+    if isinstance(value, Scalar):
+        return [{"labels": {}, "timestamps": times.tolist(),
+                 "values": [promapi.format_value(float(v)) for v in value.values]}]
+    if isinstance(value, String):
+        return [{"labels": {}, "timestamps": [int(times[0])], "values": [value.value]}]
+    assert isinstance(value, Vector)
+    payloads = []
+    for i in sorted(range(len(value.labels)), key=lambda i: value.labels[i]):
+        columns = np.flatnonzero(value.present[i])
+        if len(columns):
+            payloads.append({"labels": dict(value.labels[i]), "timestamps": times[columns].tolist(),
+                             "values": promapi.format_values(value.values[i, columns]).to_pylist()})
+    return payloads
