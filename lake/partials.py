@@ -39,7 +39,9 @@ Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -77,11 +79,25 @@ class Buckets:
         return self.edges[index]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _quiet_float(function: F) -> F:
+    """Samples may be ±Inf or NaN: IEEE results (NaN from Inf - Inf) are what Prometheus computes
+    too, so the arithmetic runs without numpy's warnings."""
+    @functools.wraps(function)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return function(*args, **kwargs)
+    return quiet  # type: ignore[return-value]
+
+
 def stale_mask(values: np.ndarray) -> np.ndarray:
     """Prometheus staleness markers, by exact bit pattern (ordinary NaNs are real samples)."""
     return values.view(np.uint64) == np.uint64(STALE_NAN_BITS)
 
 
+@_quiet_float
 def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int) -> Runs:
     """Partials per run of rows (no stale markers) with equal (sid, bucket) and rising ts."""
     n = len(ts)
@@ -127,6 +143,7 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
     }
 
 
+@_quiet_float
 def _sum_and_m2(v: np.ndarray, starts: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Compensated sums and squared deviations per run (the corrected two-pass algorithm): the
     deviations from the first-pass mean sum to the rounding error of the first pass, which is
@@ -162,6 +179,7 @@ def concat_runs(parts: list[Runs]) -> Runs:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
+@_quiet_float
 def merge_runs(runs: Runs, key: np.ndarray) -> Runs:
     """One row per key, sorted by key; adds `increase`.
 
@@ -215,6 +233,7 @@ def order_by(key: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
     return np.lexsort((ts, key))
 
 
+@_quiet_float
 def _merge_sorted(r: Runs) -> Runs:
     """Merge runs sorted by key (each key here has several runs) into one row per key."""
     n = len(r["key"])
