@@ -25,6 +25,7 @@ from query_api.engine.values import Vector
 from query_api.evaluate import Fleet, QueryResult, evaluate_query
 from query_api.form import Params, read_params
 from query_api.params import ParamError, check_range, parse_step, parse_time
+from query_api.status_routes import status_router
 
 log = logging.getLogger(__name__)
 ORG_HEADER = "x-scope-orgid"
@@ -118,6 +119,7 @@ def create_app(fleet: Fleet, default_org: str = "default") -> FastAPI:
         return JSONResponse({"status": "ok", "workers": len(fleet.workers())})
 
     app.include_router(resources.router(fleet, org_of))
+    app.include_router(status_router(fleet))
     return app
 
 
