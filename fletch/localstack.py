@@ -1,4 +1,5 @@
-"""A whole fletch in one process on loopback: a lake, N Flight workers, the HTTP API.
+"""A whole fletch in one process on loopback: a lake, N Flight workers, the HTTP API and the
+Flight gateway (`flight_url`).
 
 Used by `fletch conformance` and the side-by-side tests: every query crosses real sockets
 (HTTP to the API, Flight to the workers) exactly as in a deployment.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.flight as pa_flight
 import uvicorn
 
 from flight_worker.cache import SegmentCache
@@ -27,11 +29,15 @@ from lake.catalog import open_catalog
 from lake.ingest import ingest_samples
 from lake.profiles import ANY_ORG, StorageProfile, StorageProfiles
 from query_api.app import ORG_HEADER, create_app
+from query_api.auth import FlightAuth
 from query_api.evaluate import Fleet
+from query_api.gateway import FlightGateway
 
 
 class LocalStack:
-    def __init__(self, root: Path, workers: int = 2, lookback_ms: int = 300_000) -> None:
+    def __init__(self, root: Path, workers: int = 2, lookback_ms: int = 300_000,
+                 flight_auth: FlightAuth | None = None,
+                 flight_tls: list[pa_flight.CertKeyPair] | None = None) -> None:
         self.root = root
         self.key = secrets.token_hex(16)
         self.profiles = StorageProfiles([StorageProfile(org=ANY_ORG, instance_num=1, provider="file",
@@ -51,6 +57,10 @@ class LocalStack:
             time.sleep(0.01)
         port = self.server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+        scheme = "grpc+tls" if flight_tls else "grpc"
+        self.gateway = FlightGateway(f"{scheme}://127.0.0.1:0", self.fleet, auth=flight_auth,
+                                     tls_certificates=flight_tls)
+        self.flight_url = self.gateway.location
 
     def _worker(self, index: int) -> WorkerServer:
         cache = SegmentCache(self.root / f"cache-{index}", 1 << 30)
@@ -84,6 +94,7 @@ class LocalStack:
     def close(self) -> None:
         self.server.should_exit = True
         self._thread.join(10)
+        self.gateway.shutdown()
         for worker in self.workers:
             worker.shutdown()
             worker.engine.store.close()

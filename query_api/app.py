@@ -24,7 +24,7 @@ from query_api import promapi, resources, sse
 from query_api.engine.values import Vector
 from query_api.evaluate import Fleet, QueryResult, evaluate_query
 from query_api.form import Params, read_params
-from query_api.params import ParamError, check_range, parse_step, parse_time
+from query_api.params import NO_EXPRESSION, ParamError, check_range, parse_step, parse_time
 from query_api.status_routes import status_router
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,8 @@ def create_app(fleet: Fleet, default_org: str = "default") -> FastAPI:
 
 
 def _evaluate(fleet: Fleet, org: str, text: str, evaluation: Evaluation) -> QueryResult:
+    if not text.strip():
+        raise ParamError(NO_EXPRESSION)
     try:
         return evaluate_query(fleet, org, text, evaluation)
     except ParseError as err:  # Prometheus names the parameter of a query it cannot parse

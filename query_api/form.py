@@ -27,8 +27,16 @@ class Params:
         return value
 
     def time_or(self, name: str, default: int) -> int:
+        """Prometheus's `parseTimeParam`: its message names the parameter twice."""
         value = self.get(name)
-        return default if value in (None, "") else parse_time(value, name)
+        if value is None or value == "":
+            return default
+        try:
+            return parse_time(value, name)
+        except ParamError as err:
+            detail = str(err).removeprefix(f'invalid parameter "{name}": ')
+            prefix = f"invalid parameter \"{name}\": Invalid time value for '{name}'"
+            raise ParamError(f"{prefix}: {detail}") from None
 
     def range_or_all(self) -> tuple[int, int]:
         """`start`/`end` of metadata calls; absent means all of time, as in Prometheus."""

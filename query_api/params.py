@@ -96,3 +96,6 @@ def check_range(start: int, end: int, step: int) -> None:
     if (end - start) // step + 1 > MAX_POINTS_PER_SERIES:
         raise ParamError("exceeded maximum resolution of 11,000 points per timeseries. "
                          "Try decreasing the query resolution (?step=XX)")
+
+
+NO_EXPRESSION = 'invalid parameter "query": 1:1: parse error: no expression found in input'

@@ -20,7 +20,7 @@ from query_api import metadata, promapi
 from query_api.astjson import ast_json
 from query_api.evaluate import Fleet
 from query_api.form import Params, read_params
-from query_api.params import ParamError
+from query_api.params import NO_EXPRESSION, ParamError
 
 TRUNCATED = "results truncated due to limit"
 
@@ -119,6 +119,8 @@ def router(fleet: Fleet, org_of: Callable[[Request], str]) -> APIRouter:
 
 def _parse_query(params: Params) -> Any:
     text = params.get("query") or ""
+    if not text.strip():
+        raise ParamError(NO_EXPRESSION)
     try:
         return parse(text)
     except FletchError as err:
