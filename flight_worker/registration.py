@@ -1,4 +1,4 @@
-"""A worker's registration in ZooKeeper (`discovery: zookeeper`).
+"""A worker's membership lifecycle: its registration in ZooKeeper, and draining on shutdown.
 
 The worker creates one ephemeral sequential znode `<path>/worker-NNNNNNNNNN` whose data is JSON
 `{"location": "grpc://host:port", "draining": false, "pid": 123, "registered_at": 1.7e9}` (the API
@@ -18,7 +18,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
+import pyarrow.flight as fl
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
@@ -124,3 +127,46 @@ class ZooKeeperRegistration:
                 self._lost.set()
                 self._stop.wait(0.5)
                 self._wake.set()
+
+
+class DrainGate:
+    """Stops a worker taking tickets on shutdown and says when its running DoGets are done.
+
+    `wrap(server)` puts the gate in front of the server's `do_get` (an instance attribute, which
+    pyarrow looks up per call): while open, calls pass and are counted until `do_get` returns;
+    their streams are counted by the engine's `open_cursors` until consumed or dropped. Once
+    closed, a new DoGet gets UNAVAILABLE, and the API retries it on the next worker."""
+
+    def __init__(self) -> None:
+        self.accepting = True
+        self._starting = 0
+        self._lock = threading.Lock()
+        self._open_cursors: Callable[[], int] = lambda: 0
+
+    def wrap(self, server: Any) -> None:
+        inner = server.do_get
+        self._open_cursors = lambda: int(server.engine.open_cursors)
+
+        def do_get(context: Any, ticket: Any) -> Any:
+            if not self.accepting:
+                raise fl.FlightUnavailableError("worker is shutting down")
+            with self._lock:
+                self._starting += 1
+            try:
+                return inner(context, ticket)
+            finally:
+                with self._lock:
+                    self._starting -= 1
+
+        server.do_get = do_get
+
+    def busy(self) -> int:
+        return self._starting + self._open_cursors()
+
+    def close(self, timeout_s: float) -> int:
+        """Refuses new tickets, waits up to `timeout_s` for running ones; returns those still running."""
+        self.accepting = False
+        deadline = time.monotonic() + timeout_s
+        while self.busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.busy()

@@ -1,4 +1,7 @@
-"""`fletch up`: the local stack in one process tree (workers as child processes, the API here)."""
+"""`fletch up`: the local stack in one process tree (workers as child processes, the API here).
+
+With `discovery: local` the API uses the started workers' locations; with `zookeeper` the
+workers register themselves and the API follows ZooKeeper (which must already run)."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ import uvicorn
 
 from fletch.cli import CommandError
 from fletch.config import FletchConfig, load_config
-from fletch.fleet import build_fleet
+from fletch.fleet import build_fleet, close_fleet
 from query_api.app import create_app
+from query_api.discovery import WorkerView
+from query_api.evaluate import Fleet
 
 SAMPLE_QUERY = "sum by (job) (rate(http_requests_total[5m]))"
 START_TIMEOUT_S = 60.0
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         locations = [f"grpc://{config.worker.host}:{port}" for port in ports]
         for child, port in zip(children, ports, strict=True):
             _wait_for_port(config.worker.host, port, child)
-        server = _start_api(config, locations)
+        server, fleet = _start_api(config, locations)
         base = f"http://{config.api.host}:{config.api.port}"
         print(f"fletch up: API {base}  (Prometheus API at {base}/api/v1/query, SSE at "
               f"{base}/api/v1/metrics/query)")
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print("fletch up: running; Ctrl-C stops everything", flush=True)
         _wait_for_signal(children)
         server.should_exit = True
+        close_fleet(fleet)
     finally:
         _stop(children)
     return 0
@@ -86,8 +92,18 @@ def _wait_for_port(host: str, port: int, child: subprocess.Popen[bytes]) -> None
     raise CommandError(f"worker on port {port} did not start within {START_TIMEOUT_S:.0f}s")
 
 
-def _start_api(config: FletchConfig, locations: list[str]) -> uvicorn.Server:
-    app = create_app(build_fleet(config, locations), config.default_org)
+def _start_api(config: FletchConfig, locations: list[str]) -> tuple[uvicorn.Server, Fleet]:
+    """The API in a thread. Under `local` discovery it uses the started workers' locations; any
+    other discovery finds them itself (under zookeeper they register), and is waited for."""
+    fleet = build_fleet(config, locations if config.discovery == "local" else None)
+    if isinstance(fleet.workers, WorkerView):
+        try:
+            fleet.workers.discovery.snapshots.wait_for(
+                lambda m: set(locations) <= set(m.locations), START_TIMEOUT_S)
+        except TimeoutError as err:
+            close_fleet(fleet)
+            raise CommandError(f"{config.discovery} discovery does not show the workers: {err}") from None
+    app = create_app(fleet, config.default_org)
     server = uvicorn.Server(uvicorn.Config(app, host=config.api.host, port=config.api.port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, name="fletch-api", daemon=True)
@@ -97,7 +113,7 @@ def _start_api(config: FletchConfig, locations: list[str]) -> uvicorn.Server:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise CommandError(f"the API could not listen on {config.api.host}:{config.api.port}")
         time.sleep(0.05)
-    return server
+    return server, fleet
 
 
 def _print_sample(base: str, query: str) -> None:

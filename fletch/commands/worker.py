@@ -1,11 +1,17 @@
-"""`fletch worker`: run one Flight worker from the configuration until SIGINT/SIGTERM."""
+"""`fletch worker`: run one Flight worker from the configuration until SIGINT/SIGTERM.
+
+Under `discovery: zookeeper` the worker registers itself (`flight_worker.registration`). On
+SIGTERM it deregisters, keeps taking tickets for `lifecycle.deregister_grace_s`, then refuses new
+ones, lets running DoGets finish for at most `lifecycle.drain_timeout_s`, and exits."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pyarrow.flight as fl
@@ -13,6 +19,7 @@ import pyarrow.flight as fl
 from fletch.cli import CommandError
 from fletch.config import FletchConfig, load_config
 from fletch.runtime import open_lake
+from flight_worker.registration import DrainGate, ZooKeeperRegistration
 from lake.profiles import ProfileError
 
 
@@ -54,22 +61,63 @@ def run(args: argparse.Namespace) -> int:
                               auth_token=config.worker.auth_token, tls_certificates=tls)
     except OSError as err:
         raise CommandError(f"cannot listen on {host}:{port}: {err}") from None
+    print(f"fletch worker listening on {server.location} (cache {cache_dir})", flush=True)
+    registration = _register(config, server.location)
+    gate = DrainGate()
+    gate.wrap(server)
     stopping = threading.Event()
+
+    def drain_and_stop() -> None:
+        """SIGTERM: deregister, keep serving for the grace period (the API's view catches up),
+        refuse new tickets, let running DoGets finish (bounded), then stop."""
+        log = logging.getLogger("fletch.worker")
+        if registration is not None:
+            registration.deregister()
+        time.sleep(config.lifecycle.deregister_grace_s)
+        left = gate.close(config.lifecycle.drain_timeout_s)
+        if left:
+            log.warning("stopping with %d DoGets still running after %.0fs", left,
+                        config.lifecycle.drain_timeout_s)
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(5)
+        if stopper.is_alive():
+            log.error("the Flight server did not stop; exiting")
+            os._exit(1)
 
     def stop(signum: int, _frame: object) -> None:
         if not stopping.is_set():
             stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
+            threading.Thread(target=drain_and_stop, name="fletch-drain", daemon=True).start()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"fletch worker listening on {server.location} (cache {cache_dir})", flush=True)
-    server.serve()
-    server.wait()
+    try:
+        server.serve()
+        server.wait()
+    finally:
+        if registration is not None:
+            registration.close()
     engine.store.close()
     engine.close()
     print("fletch worker stopped", flush=True)
     return 0
+
+
+def _register(config: FletchConfig, location: str) -> ZooKeeperRegistration | None:
+    """Under `discovery: zookeeper`, the worker's ephemeral node; other discoveries need none."""
+    if config.discovery != "zookeeper":
+        return None
+    zk = config.zookeeper
+    registration = ZooKeeperRegistration(zk.hosts, zk.path, zk.advertise or location, zk.session_timeout_s)
+    try:
+        node = registration.start()
+    except Exception as err:  # kazoo raises timeouts and several connection errors
+        registration.close()
+        raise CommandError(f"cannot register in ZooKeeper at {zk.hosts}: "
+                           f"{type(err).__name__}: {err}") from None
+    print(f"fletch worker registered as {node}", flush=True)
+    return registration
 
 
 def _tls(config: FletchConfig) -> list[fl.CertKeyPair] | None:
