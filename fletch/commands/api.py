@@ -1,27 +1,69 @@
-"""`fletch api`: the query API (Prometheus HTTP API and SSE) on the configured port."""
+"""`fletch api`: the query API (Prometheus HTTP API and SSE) on `api.port`, and beside it the
+Flight gateway (plain Flight and Flight SQL, see query_api/gateway.py) on `api.flight_port`."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import threading
+from pathlib import Path
 
+import pyarrow.flight as fl
 import uvicorn
 
 from fletch.config import load_config
 from fletch.fleet import build_fleet
 from query_api.app import create_app
+from query_api.auth import FlightAuth
+from query_api.evaluate import Fleet
+from query_api.gateway import FlightGateway
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("api", help="run the query API")
+    parser = subparsers.add_parser("api", help="run the query API and the Flight gateway")
     parser.add_argument("--host", help="listen address (default: api.host)")
     parser.add_argument("--port", type=int, help="HTTP port (default: api.port)")
+    parser.add_argument("--flight-port", type=int, help="Flight gateway port (default: api.flight_port); "
+                        "-1 disables the gateway")
+    parser.add_argument("--flight-token-env", default="",
+                        help="name of an environment variable holding the bearer token Flight clients "
+                             "must send (default: no authentication)")
+    parser.add_argument("--flight-tls-cert", default="", help="PEM certificate: serve grpc+tls")
+    parser.add_argument("--flight-tls-key", default="", help="PEM private key for --flight-tls-cert")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("api.host", args.host), ("api.port", args.port)) if v is not None}
     config = load_config(args.config, overrides=overrides)
-    app = create_app(build_fleet(config), config.default_org)
+    fleet = build_fleet(config)
+    app = create_app(fleet, config.default_org)
+    gateway = None
+    flight_port = config.api.flight_port if args.flight_port is None else args.flight_port
+    if flight_port >= 0:
+        gateway = _gateway(args, fleet, config.api.host, flight_port, config.default_org)
+        threading.Thread(target=gateway.serve, name="fletch-flight-gateway", daemon=True).start()
+        print(f"fletch api: flight {gateway.location}", flush=True)
     print(f"fletch api: http://{config.api.host}:{config.api.port}", flush=True)
-    uvicorn.run(app, host=config.api.host, port=config.api.port, log_level="warning")
+    try:
+        uvicorn.run(app, host=config.api.host, port=config.api.port, log_level="warning")
+    finally:
+        if gateway is not None:
+            gateway.shutdown()
     return 0
+
+
+def _gateway(args: argparse.Namespace, fleet: Fleet, host: str, port: int, org: str) -> FlightGateway:
+    auth = None
+    if args.flight_token_env:
+        token = os.environ.get(args.flight_token_env, "")
+        if not token:
+            raise SystemExit(f"fletch api: ${args.flight_token_env} is empty")
+        auth = FlightAuth(tokens=frozenset({token}))
+    tls = None
+    if args.flight_tls_cert:
+        pair = Path(args.flight_tls_cert).read_bytes(), Path(args.flight_tls_key).read_bytes()
+        tls = [fl.CertKeyPair(*pair)]
+    scheme = "grpc+tls" if tls else "grpc"
+    return FlightGateway(f"{scheme}://{host}:{port}", fleet, org, auth=auth,
+                         tls_certificates=tls)

@@ -17,13 +17,16 @@ from tests.reference.prometheus import PrometheusServer, seconds
 
 @pytest.fixture
 def pair(stack: LocalStack, prometheus: PrometheusServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    with httpx.Client(base_url=stack.url, headers={"X-Scope-OrgID": ORG}, timeout=60) as ours, \
-            httpx.Client(base_url=prometheus.url, timeout=60) as theirs:
+    with (
+        httpx.Client(base_url=stack.url, headers={"X-Scope-OrgID": ORG}, timeout=60) as ours,
+        httpx.Client(base_url=prometheus.url, timeout=60) as theirs,
+    ):
         yield ours, theirs
 
 
-def both(pair: tuple[httpx.Client, httpx.Client], method: str, path: str,
-         **kwargs: Any) -> tuple[httpx.Response, httpx.Response]:
+def both(
+    pair: tuple[httpx.Client, httpx.Client], method: str, path: str, **kwargs: Any
+) -> tuple[httpx.Response, httpx.Response]:
     ours, theirs = pair
     return ours.request(method, path, **kwargs), theirs.request(method, path, **kwargs)
 
@@ -54,42 +57,78 @@ def test_buildinfo_has_no_features(stack: LocalStack, prometheus: PrometheusServ
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_label_names(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet, method: str) -> None:
+def test_label_names(
+    pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet, method: str
+) -> None:
     key = "params" if method == "GET" else "data"
     body = assert_same(pair, method, "/api/v1/labels", **{key: window(reference_dataset)})
     assert "__name__" in body["data"] and "job" in body["data"]
-    assert_same(pair, method, "/api/v1/labels",
-                **{key: {**window(reference_dataset), "match[]": ["queue_depth", 'node_temperature_celsius{job="db"}']}})
+    assert_same(
+        pair,
+        method,
+        "/api/v1/labels",
+        **{
+            key: {
+                **window(reference_dataset),
+                "match[]": ["queue_depth", 'node_temperature_celsius{job="db"}'],
+            }
+        },
+    )
 
 
 def test_label_values(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet) -> None:
     names = assert_same(pair, "GET", "/api/v1/label/__name__/values", params=window(reference_dataset))
     assert "http_requests_total" in names["data"]
-    assert_same(pair, "GET", "/api/v1/label/__name__/values",
-                params={**window(reference_dataset), "match[]": "http_requests_total"})
+    assert_same(
+        pair,
+        "GET",
+        "/api/v1/label/__name__/values",
+        params={**window(reference_dataset), "match[]": "http_requests_total"},
+    )
     assert_same(pair, "GET", "/api/v1/label/job/values", params=window(reference_dataset))
-    assert_same(pair, "GET", "/api/v1/label/instance/values",
-                params={**window(reference_dataset), "match[]": ['http_requests_total{job="api"}', "queue_depth"]})
+    assert_same(
+        pair,
+        "GET",
+        "/api/v1/label/instance/values",
+        params={**window(reference_dataset), "match[]": ['http_requests_total{job="api"}', "queue_depth"]},
+    )
     assert_same(pair, "GET", "/api/v1/label/le/values", params={"match[]": "request_duration_seconds_bucket"})
     assert_same(pair, "GET", "/api/v1/label/nonexistent/values", params=window(reference_dataset))
 
 
 def test_series(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet) -> None:
     for method, key in (("GET", "params"), ("POST", "data")):
-        body = assert_same(pair, method, "/api/v1/series",
-                           **{key: {**window(reference_dataset), "match[]": ['{__name__=~"queue.*"}',
-                                                                             'http_requests_total{method="GET",job!="web"}']}})
+        body = assert_same(
+            pair,
+            method,
+            "/api/v1/series",
+            **{
+                key: {
+                    **window(reference_dataset),
+                    "match[]": ['{__name__=~"queue.*"}', 'http_requests_total{method="GET",job!="web"}'],
+                }
+            },
+        )
         assert len(body["data"]) == 2 + 6
-    assert_same(pair, "GET", "/api/v1/series", params={"match[]": 'node_temperature_celsius{instance=~"a.*"}'})
+    assert_same(
+        pair, "GET", "/api/v1/series", params={"match[]": 'node_temperature_celsius{instance=~"a.*"}'}
+    )
     # The stopping queue has no samples in the last hour: range restricts series.
-    late = {"start": seconds(reference_dataset.start_ms + 2 * 3_600_000), "end": seconds(reference_dataset.end_ms)}
+    late = {
+        "start": seconds(reference_dataset.start_ms + 2 * 3_600_000),
+        "end": seconds(reference_dataset.end_ms),
+    }
     body = assert_same(pair, "GET", "/api/v1/series", params={**late, "match[]": "queue_depth"})
     assert [s["queue"] for s in body["data"]] == ["gappy"]
 
 
 def test_range_panel_query(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet) -> None:
-    form = {"query": 'sum by (job) (rate(http_requests_total[5m]))', "start": seconds(reference_dataset.start_ms + 600_000),
-            "end": seconds(reference_dataset.start_ms + 7_200_000), "step": "60"}
+    form = {
+        "query": "sum by (job) (rate(http_requests_total[5m]))",
+        "start": seconds(reference_dataset.start_ms + 600_000),
+        "end": seconds(reference_dataset.start_ms + 7_200_000),
+        "step": "60",
+    }
     ours, theirs = both(pair, "POST", "/api/v1/query_range", data=form)
     assert ours.status_code == theirs.status_code == 200
     a, b = ours.json()["data"], theirs.json()["data"]
@@ -97,7 +136,9 @@ def test_range_panel_query(pair: tuple[httpx.Client, httpx.Client], reference_da
     assert [s["metric"] for s in a["result"]] == [s["metric"] for s in b["result"]]
     for x, y in zip(a["result"], b["result"], strict=True):
         assert [p[0] for p in x["values"]] == [p[0] for p in y["values"]]
-        assert [float(p[1]) for p in x["values"]] == pytest.approx([float(p[1]) for p in y["values"]], rel=1e-9)
+        assert [float(p[1]) for p in x["values"]] == pytest.approx(
+            [float(p[1]) for p in y["values"]], rel=1e-9
+        )
 
 
 def test_post_falls_back_to_get(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet) -> None:
@@ -108,8 +149,9 @@ def test_post_falls_back_to_get(pair: tuple[httpx.Client, httpx.Client], referen
         assert_same(pair, "GET", path, params=window(reference_dataset))
 
 
-def test_exemplars_metadata_and_empty_things(pair: tuple[httpx.Client, httpx.Client],
-                                             reference_dataset: DataSet) -> None:
+def test_exemplars_metadata_and_empty_things(
+    pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet
+) -> None:
     assert_same(pair, "GET", "/api/v1/query_exemplars", params={"query": "test", **window(reference_dataset)})
     assert_same(pair, "GET", "/api/v1/metadata")
     assert_same(pair, "GET", "/api/v1/metadata", params={"metric": "http_requests_total", "limit": "1"})
@@ -122,8 +164,12 @@ def test_error_shapes(pair: tuple[httpx.Client, httpx.Client], reference_dataset
     assert_same(pair, "GET", "/api/v1/query", params={"query": "up{", "time": "100"})
     assert_same(pair, "GET", "/api/v1/query", params={"time": "100"})
     assert_same(pair, "GET", "/api/v1/query", params={"query": "up", "time": "yesterday"})
-    assert_same(pair, "GET", "/api/v1/query_range", params={"query": "up", "start": "100", "end": "50", "step": "10"})
-    assert_same(pair, "GET", "/api/v1/query_range", params={"query": "up", "start": "0", "end": "100000", "step": "1"})
+    assert_same(
+        pair, "GET", "/api/v1/query_range", params={"query": "up", "start": "100", "end": "50", "step": "10"}
+    )
+    assert_same(
+        pair, "GET", "/api/v1/query_range", params={"query": "up", "start": "0", "end": "100000", "step": "1"}
+    )
     assert_same(pair, "GET", "/api/v1/series", params=window(reference_dataset))
     assert_same(pair, "GET", "/api/v1/series", params={"match[]": "up{"})
     assert_same(pair, "GET", "/api/v1/format_query", params={"query": "sum("})
@@ -134,7 +180,9 @@ def test_error_shapes(pair: tuple[httpx.Client, httpx.Client], reference_dataset
 
 def test_stats_all(pair: tuple[httpx.Client, httpx.Client], reference_dataset: DataSet) -> None:
     at = seconds(reference_dataset.start_ms + 3_600_000)
-    ours, theirs = both(pair, "GET", "/api/v1/query", params={"query": "queue_depth", "time": at, "stats": "all"})
+    ours, theirs = both(
+        pair, "GET", "/api/v1/query", params={"query": "queue_depth", "time": at, "stats": "all"}
+    )
     a, b = ours.json()["data"], theirs.json()["data"]
     assert set(a) == set(b)
     assert set(a["stats"]) == set(b["stats"]) and set(a["stats"]["timings"]) == set(b["stats"]["timings"])
