@@ -96,6 +96,8 @@ def _fetch_leaves(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequen
     query_id = uuid.uuid4().hex[:12]
     tasks: list[tuple[Leaf, int, Pushdown, list[SegmentRecord]]] = []
     for index, leaf in enumerate(query_plan.leaves):
+        if len(leaf.edges) < 2:  # no window to read (a subquery whose grid is empty)
+            continue
         segments = fleet.catalog.find_segments(org, leaf.edges[0] + 1, leaf.edges[-1],
                                                _metric_names(leaf))
         matchers = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in leaf.matchers)

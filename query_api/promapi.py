@@ -131,8 +131,10 @@ def success(data: Any, warnings: list[str] | None = None, infos: list[str] | Non
 
 
 def error(error_type: str, message: str) -> tuple[int, dict[str, Any]]:
+    # Query text may carry bytes that are not UTF-8 (kept as surrogates): show them as \xNN.
+    text = message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return STATUS_BY_ERROR_TYPE.get(error_type, 500), {"status": "error", "errorType": error_type,
-                                                        "error": message}
+                                                        "error": text}
 
 
 TRUNCATED = "results truncated due to limit"

@@ -3,8 +3,9 @@
 Each expression runs as an instant query at `INSTANT_MS` and as a range query over
 `RANGE` (unless marked instant-only). All times, steps, ranges and offsets are whole seconds
 (the data set's samples never are), so Prometheus 2.42 and 3.x agree on every window. Left out
-on purpose, because 2.42 and 3.x differ or 2.42 lacks them: subqueries (their inner steps sit on
-window edges), negative offsets (a flag in 2.42), regexes relying on `.` matching newlines,
+on purpose, because 2.42 and 3.x differ or 2.42 lacks them: subqueries whose range is a multiple of
+their step (their inner steps sit on window edges; the ones here use ranges like `10m30s`),
+negative offsets (a flag in 2.42), regexes relying on `.` matching newlines,
 `holt_winters`/`double_exponential_smoothing`, `mad_over_time`, `limitk`, native histograms.
 """
 
@@ -116,6 +117,43 @@ EXPRESSIONS: list[tuple[str, str, bool]] = [
     ("vector() and time()", "vector(time())", False),
     ("absent", f'absent({C}{{job="nope"}})', False),
     ("label_replace", f'label_replace({G}, "host", "$1", "instance", "(.*):.*")', False),
+    # Functions, aggregators and matching modes beyond the basic query path (issue "All of PromQL").
+    ("label_join", f'label_join({G}, "where", "/", "job", "instance")', False),
+    ("bottomk", f"bottomk(2, {G})", False),
+    ("topk by", f"topk by (job) (1, rate({C}[5m]))", False),
+    ("count_values", f'count_values("value", round({G} / 5))', False),
+    ("quantile by", f"quantile by (job) (0.9, {G})", False),
+    ("stdvar", f"stdvar({G})", False),
+    ("stddev without", f"stddev without (instance) (rate({C}[5m]))", False),
+    ("avg of rates", f"avg by (method) (rate({C}[10m]))", False),
+    ("sort_desc", f"sort_desc(sum by (job) ({G}))", True),
+    ("group_left", f"rate({C}[5m]) * on (job, instance) group_left {G}", False),
+    ("group_left with labels",
+     f"sum by (job, method) (rate({C}[5m])) / on (job) group_left sum by (job) (rate({C}[5m]))", False),
+    ("group_right", f"sum by (job) ({G}) / on (job) group_right sum by (job, instance) ({G})", False),
+    ("set operator or", f'{G}{{job="db"}} or {G}{{job="api"}}', False),
+    ("and on", f"{G} and on (job) (sum by (job) ({G}) > 120)", False),
+    ("unless ignoring", f'{C} unless ignoring (method) {G}{{job="api"}}', False),
+    ("bool on vectors", f"{G} > bool on (job, instance) ({G} offset 10m)", False),
+    ("nested aggregation", f"max by (job) (sum by (job, instance) (rate({C}[5m])))", False),
+    ("subquery max of rates", f"max_over_time(rate({C}[5m])[10m30s:1m])", False),
+    ("subquery avg", f"avg_over_time({G}[15m30s:2m])", False),
+    ("subquery of aggregation", f"min_over_time(sum by (job) ({G})[20m30s:1m])", False),
+    ("subquery offset", f"max_over_time({G}[10m15s:30s] offset 5m)", False),
+    ("@ start()", f"rate({C}[5m] @ start())", False),
+    ("@ end()", f"{G} @ end()", False),
+    ("day_of_week", "day_of_week()", False),
+    ("hour of samples", f"hour(timestamp({G}))", False),
+    ("minute", f"minute(timestamp({G}))", False),
+    ("month and year", "month() + year()", False),
+    ("days_in_month", "days_in_month()", False),
+    ("absent_over_time", f'absent_over_time({S}{{job="none"}}[10m])', False),
+    ("histogram_quantile by instance",
+     f"histogram_quantile(0.5, sum by (le, instance) (rate({H}_bucket[10m])))", False),
+    ("histogram_quantile of raw buckets", f"histogram_quantile(0.99, {H}_bucket)", False),
+    ("count_over_time sparse", f"count_over_time({S}[25m])", False),
+    ("scalar comparison bool", "time() > bool 1", False),
+    ("unary minus", f"-{G}", False),
 ]
 
 
