@@ -158,10 +158,10 @@ def start_zookeeper(directory: Path, tick_ms: int = 500) -> ZooKeeper:
     config.write_text(f"tickTime={tick_ms}\ndataDir={directory / 'data'}\nclientPort={port}\n"
                       "clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
                       "4lw.commands.whitelist=ruok,srvr,stat,mntr,envi\n")
-    log = (directory / "zk.log").open("wb")
-    process = subprocess.Popen([java, "-Xmx256m", f"-Dzookeeper.log.dir={directory}",
-                                "-cp", ":".join(ZK_JARS), "org.apache.zookeeper.server.ZooKeeperServerMain",
-                                str(config)], stdout=log, stderr=log)
+    with (directory / "zk.log").open("wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen([java, "-Xmx256m", f"-Dzookeeper.log.dir={directory}", "-cp",
+                                    ":".join(ZK_JARS), "org.apache.zookeeper.server.ZooKeeperServerMain",
+                                    str(config)], stdout=log, stderr=log)
     server = ZooKeeper(f"127.0.0.1:{port}", process, directory)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

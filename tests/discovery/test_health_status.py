@@ -6,6 +6,7 @@ import httpx
 import numpy as np
 import pytest
 
+from planner.placement import rank_workers
 from planner.plan import Evaluation
 from query_api.app import create_app
 from query_api.discovery import (
@@ -68,7 +69,11 @@ def fleet(tmp_path):
     ts = T0 + np.arange(0, 2 * HOUR, 15_000)
     local.load([{"__name__": "up", "job": "a"}], [ts], [np.ones(len(ts))])
     health = HealthTracker(cooldown_s=30)
-    view = WorkerView(LocalDiscovery([*local.locations(), "grpc://127.0.0.1:1"]), health)
+    # A closed port that is the first choice of at least one segment (the live ports vary).
+    segments = [s.segment_id for s in local.catalog.find_segments(ORG, 0, 2**62, None)]
+    local.dead = next(dead for dead in (f"grpc://127.0.0.1:{p}" for p in range(1, 100))
+                      if any(rank_workers(ORG, s, [*local.locations(), dead])[0] == dead for s in segments))
+    view = WorkerView(LocalDiscovery([*local.locations(), local.dead]), health)
     local.fleet = Fleet(catalog=local.catalog, workers=view, ticket_key=KEY,
                         clients=HealthTrackingClients(health, timeout_s=10))
     yield local
@@ -77,7 +82,7 @@ def fleet(tmp_path):
 
 def test_failures_steer_later_queries_and_show_in_status(fleet):
     evaluation = Evaluation.range(T0 + HOUR, T0 + 2 * HOUR, 60_000, 300_000)
-    dead = "grpc://127.0.0.1:1"
+    dead = fleet.dead
     # The first query (one snapshot, groups in parallel) meets the dead worker and retries
     # elsewhere; later queries skip it while it cools down.
     results = [evaluate_query(fleet.fleet, ORG, "sum(up)", evaluation)]

@@ -106,6 +106,8 @@ def test_a_crashed_worker_leaves_after_its_session_timeout(zookeeper, path, disc
         if child.poll() is None:
             child.kill()
             child.wait(5)
+        if child.stdout is not None:
+            child.stdout.close()
 
 
 def expire(zookeeper, client: KazooClient) -> None:
