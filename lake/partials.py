@@ -49,7 +49,7 @@ from lake.schema import STALE_NAN_BITS
 
 Runs = dict[str, np.ndarray]
 
-SAMPLE_FIELDS = ("count", "sum", "min", "max", "first_ts", "first_value", "last_ts", "last_value",
+SAMPLE_FIELDS = ("count", "sum", "sum_c", "min", "max", "first_ts", "first_value", "last_ts", "last_value",
                  "prev_ts", "prev_value", "increase", "reset_sum", "resets", "changes",
                  "sum_t", "sum_t2", "sum_tv", "m2")
 INT_FIELDS = frozenset({"count", "first_ts", "last_ts", "prev_ts", "resets", "changes",
@@ -129,9 +129,10 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
 
     t = (ts - ref_ts) / 1000.0
     total, m2 = _sum_and_m2(v, starts, count)
+    total, compensation = _compensate_ill_conditioned(v, starts, count, total)
     return {
         "sid": sid[starts], "bucket": bucket[starts], "count": count,
-        "sum": total,
+        "sum": total, "sum_c": compensation,
         "min": np.fmin.reduceat(v, starts), "max": np.fmax.reduceat(v, starts),
         "first_ts": ts[starts], "first_value": v[starts], "last_ts": ts[last], "last_value": v[last],
         "prev_ts": np.where(has_prev, ts[prev], NO_TS), "prev_value": np.where(has_prev, v[prev], np.nan),
@@ -141,6 +142,44 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
         "sum_t": np.add.reduceat(t, starts), "sum_t2": np.add.reduceat(t * t, starts),
         "sum_tv": np.add.reduceat(t * v, starts), "m2": m2,
     }
+
+
+# Runs whose values cancel this much (sum of |v| over |sum|) are re-summed sequentially.
+_ILL_CONDITIONED = 1e6
+
+
+def _compensate_ill_conditioned(v: np.ndarray, starts: np.ndarray, count: np.ndarray,
+                                total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prometheus sums a window sample by sample with Neumaier's compensation (kahanSumInc). Where
+    a run's values cancel (e.g. 1, 1e100, 1, -1e100) the two-pass sum loses what that keeps, so
+    such runs are summed the same way, and the compensation travels in `sum_c` so buckets can be
+    combined without losing it."""
+    compensation = np.zeros(len(starts))
+    magnitude = np.add.reduceat(np.abs(v), starts)
+    ill = np.flatnonzero(np.isfinite(magnitude) & (magnitude > _ILL_CONDITIONED * np.abs(total)))
+    if len(ill):
+        sums, comps = neumaier_runs(v, starts[ill], count[ill])
+        total = total.copy()
+        total[ill], compensation[ill] = sums, comps
+    return total, compensation
+
+
+def neumaier_runs(v: np.ndarray, starts: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sequential compensated sums of the runs `v[starts[i]:starts[i]+count[i]]`, all runs in
+    lockstep: (sum, compensation), as Prometheus's kahanSumInc leaves them."""
+    total = np.zeros(len(starts))
+    compensation = np.zeros(len(starts))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(int(count.max()) if len(count) else 0):
+            alive = np.flatnonzero(count > k)
+            increment = v[starts[alive] + k]
+            old = total[alive]
+            new = old + increment
+            bigger = np.abs(old) >= np.abs(increment)
+            delta = np.where(bigger, (old - new) + increment, (increment - new) + old)
+            compensation[alive] = np.where(np.isinf(new), 0.0, compensation[alive] + delta)
+            total[alive] = new
+    return total, compensation
 
 
 @_quiet_float
@@ -255,7 +294,8 @@ def _merge_sorted(r: Runs) -> Runs:
         return np.add.reduceat(col, starts)
 
     count = total("count")
-    sums = total("sum")
+    sums, carried = neumaier_runs(r["sum"], starts, ends - starts)
+    sum_c = total("sum_c") + carried
     group_mean = np.repeat(sums / count, ends - starts)
     run_mean = r["sum"] / r["count"]
     last_has_prev = r["count"][last] >= 2
@@ -264,7 +304,7 @@ def _merge_sorted(r: Runs) -> Runs:
     no_prev = single & ~last_has_prev
     out: Runs = {
         "key": r["key"][starts], "sid": r["sid"][starts], "bucket": r["bucket"][starts],
-        "count": count, "sum": sums,
+        "count": count, "sum": sums, "sum_c": sum_c,
         "min": np.fmin.reduceat(r["min"], starts), "max": np.fmax.reduceat(r["max"], starts),
         "first_ts": r["first_ts"][starts], "first_value": r["first_value"][starts],
         "last_ts": r["last_ts"][last], "last_value": r["last_value"][last],

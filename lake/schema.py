@@ -29,7 +29,8 @@ HOUR_MS = 3_600_000
 
 # Columns of segment files and of worker output besides labels. Any other name, `__address__`
 # included, is an ordinary label column.
-WIRE_COLUMNS = frozenset({"__leaf", "__bucket_end", "__sketch", "__count", "__sum", "__min", "__max",
+WIRE_COLUMNS = frozenset({"__leaf", "__bucket_end", "__sketch", "__count", "__sum", "__sum_c", "__min",
+                          "__max",
                           "__first_ts", "__first_value", "__last_ts", "__last_value", "__prev_ts",
                           "__prev_value", "__increase", "__reset_sum", "__resets", "__changes",
                           "__sum_t", "__sum_t2", "__sum_tv", "__m2", "__last_stale_ts"})

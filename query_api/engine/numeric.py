@@ -16,7 +16,9 @@ def kahan_inc(increment: np.ndarray, total: np.ndarray, compensation: np.ndarray
         return new_total, np.where(np.isinf(new_total), 0.0, compensation + delta)
 
 
-def kahan_sum(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def kahan_sum(values: np.ndarray, valid: np.ndarray, carried: np.ndarray | None = None) -> np.ndarray:
+    """Compensated sums along the last axis; `carried` adds compensation the values already had
+    (bucket partials carry theirs in `sum_c`)."""
     total = np.zeros(values.shape[:-1])
     compensation = np.zeros(values.shape[:-1])
     for k in range(values.shape[-1]):
@@ -24,6 +26,8 @@ def kahan_sum(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         new_total, new_compensation = kahan_inc(np.where(step, values[..., k], 0.0), total, compensation)
         total = np.where(step, new_total, total)
         compensation = np.where(step, new_compensation, compensation)
+    if carried is not None:
+        compensation = compensation + np.where(valid, carried, 0.0).sum(axis=-1)
     with np.errstate(invalid="ignore"):
         return total + compensation
 

@@ -74,18 +74,20 @@ def count_over_time(w: WindowData) -> Result:
 
 def sum_over_time(w: WindowData) -> Result:
     values, _, valid, _ = lockstep(w, "sum")
-    return numeric.kahan_sum(values, valid), w.count > 0
+    carried, _, _, _ = lockstep(w, "sum_c")
+    return numeric.kahan_sum(values, valid, carried), w.count > 0
 
 
 def avg_over_time(w: WindowData) -> Result:
-    """Mean of the window's samples. From bucket partials each row carries a sum of several
-    samples; the compensated sum of (row sum / window count) then stands in for the mean."""
+    """Mean of the window's samples: Prometheus's algorithm on raw samples; from bucket partials
+    the compensated total over the count (`sum/count + kahanC/count`)."""
     sums, _, valid, _ = lockstep(w, "sum")
     if (w.rows.fields["count"] == 1).all():
         return numeric.mean(sums, valid), w.count > 0
+    carried, _, _, _ = lockstep(w, "sum_c")
     count = np.maximum(w.count, 1).astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        return numeric.kahan_sum(sums / count[..., None], valid), w.count > 0
+        return numeric.kahan_sum(sums, valid, carried) / count, w.count > 0
 
 
 def min_over_time(w: WindowData) -> Result:

@@ -33,7 +33,8 @@ class LeafRows:
         n = len(ts)
         zeros = np.zeros(n)
         fields = {
-            "count": np.ones(n, dtype=np.int64), "sum": values, "min": values, "max": values,
+            "count": np.ones(n, dtype=np.int64), "sum": values, "sum_c": zeros, "min": values,
+            "max": values,
             "first_ts": ts, "first_value": values, "last_ts": ts, "last_value": values,
             "prev_ts": np.full(n, NO_TS), "prev_value": np.full(n, np.nan),
             "increase": zeros, "reset_sum": zeros, "resets": np.zeros(n, dtype=np.int64),
