@@ -4,15 +4,19 @@ Flight gateway (plain Flight and Flight SQL, see query_api/gateway.py) on `api.f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.flight as fl
 import uvicorn
 
+from fletch.cli import CommandError
 from fletch.config import load_config
-from fletch.fleet import build_fleet
+from fletch.fleet import build_fleet, close_fleet
 from query_api.app import create_app
 from query_api.auth import FlightAuth
 from query_api.evaluate import Fleet
@@ -45,12 +49,28 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=gateway.serve, name="fletch-flight-gateway", daemon=True).start()
         print(f"fletch api: flight {gateway.location}", flush=True)
     print(f"fletch api: http://{config.api.host}:{config.api.port}", flush=True)
+    server = _Server(uvicorn.Config(app, host=config.api.host, port=config.api.port, log_level="warning",
+                                    timeout_graceful_shutdown=int(config.lifecycle.drain_timeout_s) or None))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: setattr(server, "should_exit", True))
     try:
-        uvicorn.run(app, host=config.api.host, port=config.api.port, log_level="warning")
+        server.run()
     finally:
         if gateway is not None:
             gateway.shutdown()
+        close_fleet(fleet)
+    print("fletch api: stopped", flush=True)
     return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling (which re-raises the signal after shutdown and so
+    skips fletch's cleanup): SIGTERM/SIGINT stop accepting connections, let running requests
+    finish for at most the drain timeout, then fletch closes the gateway and the fleet."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _gateway(args: argparse.Namespace, fleet: Fleet, host: str, port: int, org: str) -> FlightGateway:
@@ -58,7 +78,7 @@ def _gateway(args: argparse.Namespace, fleet: Fleet, host: str, port: int, org: 
     if args.flight_token_env:
         token = os.environ.get(args.flight_token_env, "")
         if not token:
-            raise SystemExit(f"fletch api: ${args.flight_token_env} is empty")
+            raise CommandError(f"${args.flight_token_env} is empty")
         auth = FlightAuth(tokens=frozenset({token}))
     tls = None
     if args.flight_tls_cert:
