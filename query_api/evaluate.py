@@ -9,6 +9,7 @@ steps as numpy arrays.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -110,14 +111,20 @@ def _fetch_leaves(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequen
     tasks.sort(key=lambda task: (task[2].window[0], task[2].leaf))
     tables: dict[str, list[pa.Table]] = {leaf.id: [] for leaf in query_plan.leaves}
     concurrency = max(3, len(workers))
+    abort = threading.Event()  # set when any group fails: the other pushdowns stop too
+
+    def stop() -> bool:
+        return abort.is_set() or cancelled()
+
     with ThreadPoolExecutor(concurrency, "fletch-group") as groups:
         futures = [(leaf.id, groups.submit(fetch_group, push, segs, workers, fleet.ticket_key,
-                                           fleet.clients, fleet.pool, stats, cancelled))
+                                           fleet.clients, fleet.pool, stats, stop))
                    for leaf, _, push, segs in tasks]
         try:
             for leaf_id, future in futures:  # in index order: the ordered coordinator
                 tables[leaf_id].extend(future.result())
         except BaseException:
+            abort.set()
             for _, future in futures:
                 future.cancel()
             raise

@@ -93,7 +93,7 @@ def fetch_group(push: Pushdown, segments: Sequence[SegmentRecord], workers: Sequ
                 raise WorkerUnavailable(f"no worker could read segment {segment.segment_id}; "
                                         f"failed workers: {', '.join(sorted(failed))}")
             placement.setdefault(ranking[0], []).append(segment)
-        futures = {worker: pool.submit(_do_get, push, held, worker, key, clients)
+        futures = {worker: pool.submit(_do_get, push, held, worker, key, clients, cancelled)
                    for worker, held in placement.items()}
         for worker, future in futures.items():
             try:
@@ -121,7 +121,8 @@ class _WorkerError(Exception):
 
 
 def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str,
-            clients: WorkerClients) -> pa.Table:
+            clients: WorkerClients, cancelled: Callable[[], bool] = lambda: False) -> pa.Table:
+    """One DoGet, read batch by batch; a cancelled query cancels the stream at the next batch."""
     ticket = tickets.Ticket(
         template=push.template, org=push.org, leaf=push.leaf, matchers=push.matchers,
         segments=tuple(tickets.SegmentRef.from_record(s) for s in segments), window=push.window,
@@ -132,6 +133,9 @@ def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str
         reader = clients.get(worker).do_get(fl.Ticket(payload), options)
         batches = []
         while True:
+            if cancelled():
+                reader.cancel()
+                raise QueryCanceled("query was cancelled")
             try:
                 chunk = reader.read_chunk()
             except StopIteration:
@@ -143,6 +147,8 @@ def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str
     except (fl.FlightError, OSError, pa.ArrowException) as err:
         raise _WorkerError(_short(err)) from None
     except KeyboardInterrupt as err:  # pyarrow surfaces CANCELLED inside reads this way
+        if cancelled():
+            raise QueryCanceled("query was cancelled") from None
         raise _WorkerError("stream cancelled") from err
 
 

@@ -43,6 +43,7 @@ from query_api.params import ParamError, check_range, parse_step, parse_time
 
 log = logging.getLogger(__name__)
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+DISCONNECT_POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -99,12 +100,16 @@ async def _waiting(work: Callable[[threading.Event], Any], request: Request,
     """Run `work` in a thread, with keep-alive comments; the last item is `(result,)`."""
     task = asyncio.ensure_future(run_in_threadpool(work, cancel))
     try:
+        last_sent = time.monotonic()
         while not task.done():
-            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_SECONDS)
-            if not done:
-                if await request.is_disconnected():
-                    cancel.set()
-                    return
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_SECONDS)
+            if done:
+                break
+            if await request.is_disconnected():
+                cancel.set()  # the pushdowns stop at their next batch
+                return
+            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                last_sent = time.monotonic()
                 yield b": keep-alive\n\n"
     except asyncio.CancelledError:
         cancel.set()

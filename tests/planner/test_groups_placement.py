@@ -3,6 +3,8 @@ import random
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.groups import compute_replay_batches
 from planner.placement import assign, rank_workers, weight
@@ -107,3 +109,23 @@ def test_removing_a_worker_moves_only_its_segments():
         assert set(placement[worker]) <= set(reduced[worker])
     with pytest.raises(ValueError):
         assign("o", [1], [])
+
+
+@given(st.lists(st.tuples(st.integers(0, 50 * HOUR), st.integers(1, 3 * HOUR)), min_size=1, max_size=40),
+       st.integers(1, 8), st.integers(1, 300), st.integers(0, 90))
+@settings(max_examples=200, deadline=None)
+def test_groups_are_disjoint_ordered_aligned_and_complete(spans, workers, step_s, phase_s):
+    """Property: for random segment layouts and edge grids, every bucket some segment reaches
+    lies in exactly one group, and every group lists exactly the segments overlapping it."""
+    segments = [Seg(start, start + length) for start, length in spans]
+    step = step_s * 10_000
+    edges = list(range(phase_s * 1000, 55 * HOUR, step))
+    groups = compute_replay_batches(edges, segments, workers)
+    check_invariants(groups, edges, segments)
+    covered = []
+    for lo, hi in itertools.pairwise(edges):
+        if any(s.end_ts > lo and s.start_ts <= hi for s in segments):
+            covered.append((lo, hi))
+    in_groups = [(lo, hi) for lo, hi in itertools.pairwise(edges)
+                 if any(g.start <= lo and hi <= g.end for g in groups)]
+    assert in_groups == covered
