@@ -326,10 +326,16 @@ def _reduce(ctx: _Ctx, cursor: duckdb.DuckDBPyConnection, files: list[str], seri
         latest = P.latest_stale(s_bucket * n_series + series.rank(s_sid), s_sid, s_bucket, s_ts)
         keep = ~stale
         sid, bucket, ts, v = sid[keep], bucket[keep], ts[keep], v[keep]
-    runs = P.reduce_runs(sid, bucket, ts, v, ctx.ticket.ref_ts)
-    if not len(runs["sid"]):
+    starts, count = P.run_bounds(sid, bucket, ts)
+    if not len(starts):
         return P.empty_merged(), latest
-    key = runs["bucket"] * n_series + series.rank(runs["sid"])
+    # Runs in output order (bucket, series, time) before reducing: the reduction gathers its
+    # inputs in that order, so no output column is reordered afterwards.
+    key = bucket[starts] * n_series + series.rank(sid[starts])
+    order = P.order_by(key, ts[starts])
+    if order is not None:
+        starts, count, key = starts[order], count[order], key[order]
+    runs = P.reduce_runs(sid, bucket, ts, v, ctx.ticket.ref_ts, (starts, count))
     return P.merge_runs(runs, key), latest
 
 

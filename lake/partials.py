@@ -97,20 +97,115 @@ def stale_mask(values: np.ndarray) -> np.ndarray:
     return values.view(np.uint64) == np.uint64(STALE_NAN_BITS)
 
 
-@_quiet_float
-def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int) -> Runs:
-    """Partials per run of rows (no stale markers) with equal (sid, bucket) and rising ts."""
+def run_bounds(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row and length of every run (equal sid and bucket, rising ts), in row order."""
     n = len(ts)
     if n == 0:
-        return empty_runs()
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(sid[1:], sid[:-1], out=new[1:])
     new[1:] |= bucket[1:] != bucket[:-1]
     new[1:] |= ts[1:] <= ts[:-1]
     starts = np.flatnonzero(new)
-    count = np.diff(starts, append=n)
-    last = np.append(starts[1:], n) - 1
+    return starts, np.diff(starts, append=n)
+
+
+# Runs of equal length are reduced in lockstep (one numpy pass per sample position) while the
+# distinct run lengths add up to at most this; otherwise with `reduceat` (a per-run overhead).
+LOCKSTEP_POSITIONS = 256
+
+
+@_quiet_float
+def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int,
+                runs: tuple[np.ndarray, np.ndarray] | None = None) -> Runs:
+    """Partials per run of rows (no stale markers) with equal (sid, bucket) and rising ts.
+
+    `runs` is `run_bounds(sid, bucket, ts)` in any order (the output follows it); by default all
+    runs in row order."""
+    starts, count = run_bounds(sid, bucket, ts) if runs is None else runs
+    if len(starts) == 0:
+        return empty_runs()
+    lengths = np.flatnonzero(np.bincount(count)) if int(count.max()) <= LOCKSTEP_POSITIONS else None
+    if lengths is None or int(lengths.sum()) > LOCKSTEP_POSITIONS:
+        return _reduceat_runs(sid, bucket, ts, v, ref_ts, starts, count)
+    if len(lengths) == 1:
+        return _equal_runs(sid, bucket, ts, v, ref_ts, starts, int(lengths[0]))
+    out: Runs = {}
+    for length in lengths:
+        at = np.flatnonzero(count == length)
+        part = _equal_runs(sid, bucket, ts, v, ref_ts, starts[at], int(length))
+        for name, col in part.items():
+            if name not in out:
+                out[name] = np.empty(len(starts), col.dtype)
+            out[name][at] = col
+    return out
+
+
+def _equal_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int,
+                starts: np.ndarray, length: int) -> Runs:
+    """Partials of runs that all hold `length` rows: one vectorized step per position in the run,
+    adding in the same (sequential) order as the `reduceat` path."""
+    m = len(starts)
+    vs = [v[starts + k] for k in range(length)]
+    tss = [ts[starts + k] for k in range(length)]
+    first = vs[0].copy()
+    for x in vs[1:]:
+        first += x
+    mean = first / length
+    dev = vs[0] - mean
+    correction, m2, magnitude = dev.copy(), dev * dev, np.abs(vs[0])
+    low, high = vs[0].copy(), vs[0].copy()
+    reset_sum, resets, changes = np.zeros(m), np.zeros(m, np.int64), np.zeros(m, np.int64)
+    t = (tss[0] - ref_ts) / 1000.0
+    sum_t, sum_t2, sum_tv = t.copy(), t * t, t * vs[0]
+    for k in range(1, length):
+        x, before = vs[k], vs[k - 1]
+        dev = x - mean
+        correction += dev
+        m2 += dev * dev
+        magnitude += np.abs(x)
+        np.fmin(low, x, out=low)
+        np.fmax(high, x, out=high)
+        reset = x < before
+        resets += reset
+        reset_sum += np.where(reset, before, 0.0)
+        changes += (x != before) & ~(np.isnan(x) & np.isnan(before))
+        t = (tss[k] - ref_ts) / 1000.0
+        sum_t += t
+        sum_t2 += t * t
+        sum_tv += t * x
+    finite = np.isfinite(correction)  # an infinite first pass keeps its value (inf - inf = NaN)
+    total = np.where(finite, first + correction, first)
+    m2 -= np.where(finite, correction * correction / length, 0.0)
+    count = np.full(m, length, np.int64)
+    total, compensation = _compensate(v, starts, count, total, magnitude)
+    return {
+        "sid": sid[starts], "bucket": bucket[starts], "count": count,
+        "sum": total, "sum_c": compensation, "min": low, "max": high,
+        "first_ts": tss[0], "first_value": vs[0], "last_ts": tss[-1], "last_value": vs[-1],
+        "prev_ts": tss[-2] if length >= 2 else np.full(m, NO_TS),
+        "prev_value": vs[-2] if length >= 2 else np.full(m, np.nan),
+        "reset_sum": reset_sum, "resets": resets, "changes": changes,
+        "sum_t": sum_t, "sum_t2": sum_t2, "sum_tv": sum_tv, "m2": m2,
+    }
+
+
+def _reduceat_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int,
+                   starts: np.ndarray, count: np.ndarray) -> Runs:
+    """Partials of runs of any lengths, with one `reduceat` pass per field (in row order)."""
+    placed = stable_order(starts)
+    if placed is not None:
+        rows = _reduceat_runs(sid, bucket, ts, v, ref_ts, starts[placed], count[placed])
+        out: Runs = {}
+        for name, col in rows.items():
+            out[name] = np.empty_like(col)
+            out[name][placed] = col
+        return out
+    n = len(ts)
+    new = np.zeros(n, dtype=bool)
+    new[starts] = True
+    last = starts + count - 1
     has_prev = count >= 2
     prev = last - has_prev
 
@@ -129,7 +224,7 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
 
     t = (ts - ref_ts) / 1000.0
     total, m2 = _sum_and_m2(v, starts, count)
-    total, compensation = _compensate_ill_conditioned(v, starts, count, total)
+    total, compensation = _compensate(v, starts, count, total, np.add.reduceat(np.abs(v), starts))
     return {
         "sid": sid[starts], "bucket": bucket[starts], "count": count,
         "sum": total, "sum_c": compensation,
@@ -148,14 +243,13 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
 _ILL_CONDITIONED = 1e6
 
 
-def _compensate_ill_conditioned(v: np.ndarray, starts: np.ndarray, count: np.ndarray,
-                                total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _compensate(v: np.ndarray, starts: np.ndarray, count: np.ndarray, total: np.ndarray,
+                magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Prometheus sums a window sample by sample with Neumaier's compensation (kahanSumInc). Where
     a run's values cancel (e.g. 1, 1e100, 1, -1e100) the two-pass sum loses what that keeps, so
     such runs are summed the same way, and the compensation travels in `sum_c` so buckets can be
     combined without losing it."""
     compensation = np.zeros(len(starts))
-    magnitude = np.add.reduceat(np.abs(v), starts)
     ill = np.flatnonzero(np.isfinite(magnitude) & (magnitude > _ILL_CONDITIONED * np.abs(total)))
     if len(ill):
         sums, comps = neumaier_runs(v, starts[ill], count[ill])
