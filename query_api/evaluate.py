@@ -1,10 +1,11 @@
-"""EvaluateMetricsQuery: PromQL text -> plan -> segments -> time groups -> workers -> evaluation.
+"""EvaluateMetricsQuery: PromQL text -> plan -> segments -> time groups -> workers -> EvalFlow.
 
 For every leaf of the plan: find its segments in the catalog over the leaf's bucket edges, split
 them into time groups (`compute_replay_batches`), and push each (leaf, group) to the workers that
-own its segments. At most `max(3, workers)` groups are fetched at once. Rows of one leaf from all
-groups and workers are combined per (series, bucket), then the expression is evaluated over all
-steps as numpy arrays.
+own its segments. At most `max(3, workers)` groups stream at once, and groups are handed on in
+chronological order. Rows of one leaf from all groups and workers are combined per (series,
+bucket); as soon as every leaf has the data a run of steps needs, that block of steps is
+evaluated as numpy arrays and its result emitted (see `query_api/blocks.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -22,12 +24,14 @@ import pyarrow as pa
 from lake.catalog import Catalog
 from lake.segments import SegmentRecord
 from planner import ast, tickets
+from planner.errors import InternalError
 from planner.groups import compute_replay_batches
 from planner.parse import parse
 from planner.plan import Evaluation, Leaf, QueryPlan, plan
+from query_api.blocks import Progress
 from query_api.engine.evaluator import Context, Path, evaluate
 from query_api.engine.rows import LeafRows
-from query_api.engine.values import Annotations, Value
+from query_api.engine.values import Annotations, Labels, Scalar, Value, Vector
 from query_api.fanout import FetchStats, Pushdown, WorkerClients, fetch_group
 from query_api.leafdata import partial_rows, raw_rows
 
@@ -76,63 +80,126 @@ class _PlanSource:
 
 def evaluate_query(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: Evaluation,
                    cancelled: Callable[[], bool] = lambda: False) -> QueryResult:
+    """The whole answer: every block's result joined along the steps."""
+    blocks = list(evaluate_blocks(fleet, org, query, evaluation, cancelled))
+    return QueryResult(join_blocks([b.value for b in blocks]), np.concatenate([b.times for b in blocks]),
+                       blocks[-1].annotations, blocks[-1].stats)
+
+
+def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: Evaluation,
+                    cancelled: Callable[[], bool] = lambda: False) -> Iterator[QueryResult]:
+    """EvalFlow: results block by block, each as soon as the time groups it needs have arrived.
+
+    The stats and annotations of each block are the query's so far.
+    """
     started = time.perf_counter()
     expr = parse(query) if isinstance(query, str) else query
     query_plan = plan(expr, evaluation)
     workers = tuple(fleet.workers())
     stats = FetchStats()
-    leaf_rows = _fetch_leaves(fleet, org, query_plan, workers, stats, cancelled)
     times = np.arange(evaluation.start, evaluation.end + 1, evaluation.step or 1, dtype=np.int64)
-    ctx = Context(times, evaluation.start, evaluation.end, evaluation.lookback,
-                  _PlanSource(query_plan, leaf_rows), evaluation.subquery_step,
-                  query_step_ms=evaluation.step)
-    value = evaluate(expr, ctx)
-    query_stats = QueryStats(segments=stats.segments, bytes=stats.bytes, rows=stats.rows,
-                             retries=stats.retries, seconds=time.perf_counter() - started)
-    return QueryResult(value, times, ctx.annotations, query_stats)
+    annotations = Annotations()
+    tasks = _group_tasks(fleet, org, query_plan, workers)
+    progress = Progress(query_plan.leaves, evaluation, times,
+                        dict(Counter(leaf.id for leaf, _, _ in tasks)))
+    kept: dict[str, list[tuple[int, pa.Table]]] = {leaf.id: [] for leaf in query_plan.leaves}
+
+    def block(upto: int) -> QueryResult:
+        rows = {leaf.id: _leaf_rows(leaf, [t for _, t in kept[leaf.id]]) for leaf in query_plan.leaves}
+        ctx = Context(times[progress.done:upto], evaluation.start, evaluation.end, evaluation.lookback,
+                      _PlanSource(query_plan, rows), evaluation.subquery_step, annotations,
+                      query_step_ms=evaluation.step)
+        value = evaluate(expr, ctx)
+        result = QueryResult(value, ctx.times, annotations, QueryStats(
+            segments=stats.segments, bytes=stats.bytes, rows=stats.rows, retries=stats.retries,
+            groups=len(tasks), seconds=time.perf_counter() - started))
+        progress.done = upto
+        for leaf_id, tables in kept.items():  # let go of what no remaining step reaches
+            horizon = progress.keep_after(leaf_id)
+            kept[leaf_id] = [(end, t) for end, t in tables if end > horizon]
+        return result
+
+    for leaf, push, tables in _fetch_in_order(fleet, tasks, workers, stats, cancelled):
+        kept[leaf.id] += [(push.window[1], t) for t in tables]
+        progress.group_arrived(leaf.id, push.window[1])
+        ready = progress.ready()
+        if ready > progress.done:
+            yield block(ready)
+    if progress.done < len(times) or not len(times):
+        yield block(len(times))
 
 
-def _fetch_leaves(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequence[str],
-                  stats: FetchStats, cancelled: Callable[[], bool]) -> dict[str, LeafRows]:
+def _leaf_rows(leaf: Leaf, tables: list[pa.Table]) -> LeafRows:
+    return raw_rows(tables) if leaf.template == "raw" else partial_rows(tables)
+
+
+Task = tuple[Leaf, Pushdown, list[SegmentRecord]]
+
+
+def _group_tasks(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequence[str]) -> list[Task]:
+    """One pushdown per (leaf, time group), in chronological order across leaves."""
     query_id = uuid.uuid4().hex[:12]
-    tasks: list[tuple[Leaf, int, Pushdown, list[SegmentRecord]]] = []
+    tasks: list[Task] = []
     for index, leaf in enumerate(query_plan.leaves):
         if len(leaf.edges) < 2:  # no window to read (a subquery whose grid is empty)
             continue
         segments = fleet.catalog.find_segments(org, leaf.edges[0] + 1, leaf.edges[-1],
                                                _metric_names(leaf))
         matchers = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in leaf.matchers)
-        template = "raw" if leaf.template == "raw" else "partials"
         for group in compute_replay_batches(leaf.edges, segments, max(1, len(workers))):
             edges = tuple(e for e in leaf.edges if group.start <= e <= group.end)
-            push = Pushdown(org, template, index, matchers, (group.start, group.end), edges, query_id)
-            tasks.append((leaf, group.index, push, [segments[i] for i in group.segments]))
-    # Chronological across leaves, so the earliest data is requested first.
-    tasks.sort(key=lambda task: (task[2].window[0], task[2].leaf))
-    tables: dict[str, list[pa.Table]] = {leaf.id: [] for leaf in query_plan.leaves}
-    concurrency = max(3, len(workers))
+            push = Pushdown(org, leaf.template, index, matchers, (group.start, group.end), edges, query_id)
+            tasks.append((leaf, push, [segments[i] for i in group.segments]))
+    tasks.sort(key=lambda task: (task[1].window[0], task[1].leaf))
+    return tasks
+
+
+def _fetch_in_order(fleet: Fleet, tasks: list[Task], workers: Sequence[str], stats: FetchStats,
+                    cancelled: Callable[[], bool]) -> Iterator[tuple[Leaf, Pushdown, list[pa.Table]]]:
+    """The ordered coordinator: at most max(3, workers) groups stream at once, and results are
+    handed on strictly in task order."""
     abort = threading.Event()  # set when any group fails: the other pushdowns stop too
 
     def stop() -> bool:
         return abort.is_set() or cancelled()
 
-    with ThreadPoolExecutor(concurrency, "fletch-group") as groups:
-        futures = [(leaf.id, groups.submit(fetch_group, push, segs, workers, fleet.ticket_key,
-                                           fleet.clients, fleet.pool, stats, stop))
-                   for leaf, _, push, segs in tasks]
+    with ThreadPoolExecutor(max(3, len(workers)), "fletch-group") as groups:
+        futures = [(leaf, push, groups.submit(fetch_group, push, segs, workers, fleet.ticket_key,
+                                              fleet.clients, fleet.pool, stats, stop))
+                   for leaf, push, segs in tasks]
         try:
-            for leaf_id, future in futures:  # in index order: the ordered coordinator
-                tables[leaf_id].extend(future.result())
+            for leaf, push, future in futures:
+                yield leaf, push, future.result()
         except BaseException:
             abort.set()
-            for _, future in futures:
+            for _, _, future in futures:
                 future.cancel()
             raise
-    rows = {}
-    for leaf in query_plan.leaves:
-        raw = leaf.template == "raw"
-        rows[leaf.id] = raw_rows(tables[leaf.id]) if raw else partial_rows(tables[leaf.id])
-    return rows
+
+
+def join_blocks(values: list[Value]) -> Value:
+    """Block results joined along the steps (series matched by labels)."""
+    if len(values) == 1:
+        return values[0]
+    if all(isinstance(v, Scalar) for v in values):
+        return Scalar(np.concatenate([v.values for v in values]))  # type: ignore[union-attr]
+    vectors = [v for v in values if isinstance(v, Vector)]
+    if len(vectors) != len(values):
+        raise InternalError("blocks of one query returned different value types")
+    rows: dict[Labels, int] = {}
+    for vector in vectors:
+        for labels in vector.labels:
+            rows.setdefault(labels, len(rows))
+    steps = sum(v.steps for v in vectors)
+    joined = Vector(list(rows), np.zeros((len(rows), steps)), np.zeros((len(rows), steps), dtype=bool))
+    column = 0
+    for vector in vectors:
+        index = np.array([rows[labels] for labels in vector.labels], dtype=np.int64)
+        if len(index):
+            joined.values[index, column:column + vector.steps] = vector.values
+            joined.present[index, column:column + vector.steps] = vector.present
+        column += vector.steps
+    return joined
 
 
 def _metric_names(leaf: Leaf) -> list[str] | None:

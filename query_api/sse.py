@@ -38,7 +38,7 @@ from planner.errors import FletchError, QueryCanceled
 from planner.plan import Evaluation
 from query_api import metadata, promapi
 from query_api.engine.values import Scalar, String, Vector
-from query_api.evaluate import Fleet, QueryResult, evaluate_query
+from query_api.evaluate import Fleet, QueryResult, evaluate_blocks
 from query_api.params import ParamError, check_range, parse_step, parse_time
 
 log = logging.getLogger(__name__)
@@ -148,28 +148,76 @@ async def _failed(err: FletchError) -> AsyncIterator[bytes]:
 
 
 def query_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
-    started = time.perf_counter()
+    """The query stream: `result` events block by block as EvalFlow completes them (a series may
+    appear in several `result` events, each with later points), then warnings, then `done`."""
     try:
         text, evaluation = query_request(body, fleet.lookback_ms)
     except FletchError as err:
         return _failed(err)
+    return _block_stream(fleet, org, text, evaluation, request)
 
-    def work(cancel: threading.Event) -> QueryResult:
-        return evaluate_query(fleet, org, text, evaluation, cancel.is_set)
 
-    def render(result: QueryResult) -> Iterable[bytes]:
-        first = None
-        for payload in result_payloads(result):
-            first = first if first is not None else time.perf_counter() - started
-            yield event("result", payload)
-        for warning in result.annotations.warnings:
-            yield event("warning", {"warning": warning})
-        stats = result.stats.as_dict()
-        stats["time_to_first_result"] = round(first if first is not None else
-                                              time.perf_counter() - started, 6)
-        yield event("done", {"status": "ok", "stats": stats})
+async def _block_stream(fleet: Fleet, org: str, text: str, evaluation: Evaluation,
+                        request: Request) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    cancel = threading.Event()
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
-    return _stream(work, request, render, started)
+    def produce() -> None:
+        try:
+            for block in evaluate_blocks(fleet, org, text, evaluation, cancel.is_set):
+                loop.call_soon_threadsafe(queue.put_nowait, ("block", block))
+            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+        except BaseException as err:  # handed to the event loop, which reports it
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", err))
+
+    producer = threading.Thread(target=produce, name="fletch-evalflow", daemon=True)
+    producer.start()
+    first: float | None = None
+    last: QueryResult | None = None
+    last_sent = time.monotonic()
+    try:
+        while True:
+            try:
+                poll = min(DISCONNECT_POLL_SECONDS, KEEPALIVE_SECONDS)
+                kind, item = await asyncio.wait_for(queue.get(), poll)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    cancel.set()  # the pushdowns stop at their next batch
+                    return
+                if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                    last_sent = time.monotonic()
+                    yield b": keep-alive\n\n"
+                continue
+            if kind == "error":
+                raise item
+            if kind == "end":
+                break
+            last = item
+            for payload in result_payloads(item):
+                first = first if first is not None else time.perf_counter() - started
+                yield event("result", payload)
+    except QueryCanceled:
+        return
+    except FletchError as err:
+        yield event("error", {"errorType": err.error_type, "error": str(err)})
+        yield event("done", {"status": "error", "stats": {}})
+        return
+    except Exception:
+        log.exception("query stream failed: %s", text)
+        yield event("error", {"errorType": "internal", "error": "internal error; see the API log"})
+        yield event("done", {"status": "error", "stats": {}})
+        return
+    finally:
+        if producer.is_alive():  # the client left, or the stream failed: stop the pushdowns
+            cancel.set()
+    assert last is not None
+    for warning in last.annotations.warnings:
+        yield event("warning", {"warning": warning})
+    stats = last.stats.as_dict()
+    stats["time_to_first_result"] = round(first if first is not None else time.perf_counter() - started, 6)
+    yield event("done", {"status": "ok", "stats": stats})
 
 
 def tags_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:

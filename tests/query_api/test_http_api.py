@@ -113,19 +113,44 @@ def events(client: httpx.Client, body: dict) -> list[tuple[str, dict]]:
 def test_sse_stream_results_then_done(client: httpx.Client) -> None:
     received = events(client, {"q": "up", "s": str(T0 + 600_000), "e": str(T0 + 1_200_000), "step": "300"})
     names = [name for name, _ in received]
-    assert names == ["result", "result", "done"]
-    first = received[0][1]
-    assert first["labels"] == {"__name__": "up", "job": "api"}
-    assert first["timestamps"] == [T0 + 600_000, T0 + 900_000, T0 + 1_200_000]
-    assert first["values"] == ["1", "1", "1"]
+    assert set(names[:-1]) == {"result"} and names[-1] == "done"
+    joined = by_series(received)
+    assert list(joined) == [(("__name__", "up"), ("job", "api")), (("__name__", "up"), ("job", "db"))]
+    assert joined[(("__name__", "up"), ("job", "api"))] == (
+        [T0 + 600_000, T0 + 900_000, T0 + 1_200_000], ["1", "1", "1"])
     done = received[-1][1]
     assert done["status"] == "ok" and done["stats"]["segments"] >= 1
     assert done["stats"]["time_to_first_result"] >= 0
 
 
+def by_series(received: list[tuple[str, dict]]) -> dict[tuple, tuple[list, list]]:
+    """`result` events joined per series (a series may come in several blocks, in time order)."""
+    joined: dict[tuple, tuple[list, list]] = {}
+    for name, data in received:
+        if name == "result":
+            stamps, values = joined.setdefault(tuple(sorted(data["labels"].items())), ([], []))
+            assert not stamps or stamps[-1] < data["timestamps"][0], "blocks arrive in time order"
+            stamps += data["timestamps"]
+            values += data["values"]
+    return joined
+
+
 def test_sse_relative_times(client: httpx.Client) -> None:
     received = events(client, {"q": "up", "e": str((T0 + HOUR) / 1000), "s": "e-10m", "step": "5m"})
-    assert received[0][1]["timestamps"] == [T0 + HOUR - 600_000, T0 + HOUR - 300_000, T0 + HOUR]
+    stamps, _ = by_series(received)[(("__name__", "up"), ("job", "api"))]
+    assert stamps == [T0 + HOUR - 600_000, T0 + HOUR - 300_000, T0 + HOUR]
+
+
+def test_sse_streams_block_by_block(client: httpx.Client) -> None:
+    """Two hourly segments are two time groups: the first hour's steps come as a block of their
+    own, before the second hour's."""
+    received = events(client, {"q": "up", "s": str(T0 + 1_800_000), "e": str(T0 + 2 * HOUR - 60_000),
+                               "step": "600"})
+    api = [data for name, data in received if name == "result" and data["labels"]["job"] == "api"]
+    assert len(api) == 2 and api[0]["timestamps"][-1] < T0 + HOUR <= api[1]["timestamps"][0]
+    stamps, values = by_series(received)[(("__name__", "up"), ("job", "api"))]
+    assert stamps == list(range(T0 + 1_800_000, T0 + 2 * HOUR - 59_999, 600_000))
+    assert set(values) == {"1"} and received[-1][0] == "done"
 
 
 def test_sse_error_then_done_error(client: httpx.Client) -> None:
