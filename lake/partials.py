@@ -111,9 +111,10 @@ def run_bounds(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray) -> tuple[np.
     return starts, np.diff(starts, append=n)
 
 
-# Runs of equal length are reduced in lockstep (one numpy pass per sample position) while the
-# distinct run lengths add up to at most this; otherwise with `reduceat` (a per-run overhead).
-LOCKSTEP_POSITIONS = 256
+# Runs are reduced in lockstep (one numpy pass per position in a run, over all runs at once) when
+# the longest run is at most this long and padding every run to it at most doubles the rows;
+# otherwise with `reduceat`, which pays a per-run overhead instead.
+LOCKSTEP_POSITIONS = 64
 
 
 @_quiet_float
@@ -126,67 +127,82 @@ def reduce_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarr
     starts, count = run_bounds(sid, bucket, ts) if runs is None else runs
     if len(starts) == 0:
         return empty_runs()
-    lengths = np.flatnonzero(np.bincount(count)) if int(count.max()) <= LOCKSTEP_POSITIONS else None
-    if lengths is None or int(lengths.sum()) > LOCKSTEP_POSITIONS:
+    longest = int(count.max())
+    if longest > LOCKSTEP_POSITIONS or longest * len(starts) > 2 * len(ts):
         return _reduceat_runs(sid, bucket, ts, v, ref_ts, starts, count)
-    if len(lengths) == 1:
-        return _equal_runs(sid, bucket, ts, v, ref_ts, starts, int(lengths[0]))
-    out: Runs = {}
-    for length in lengths:
-        at = np.flatnonzero(count == length)
-        part = _equal_runs(sid, bucket, ts, v, ref_ts, starts[at], int(length))
-        for name, col in part.items():
-            if name not in out:
-                out[name] = np.empty(len(starts), col.dtype)
-            out[name][at] = col
-    return out
+    return _lockstep_runs(sid, bucket, ts, v, ref_ts, starts, count, longest)
 
 
-def _equal_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int,
-                starts: np.ndarray, length: int) -> Runs:
-    """Partials of runs that all hold `length` rows: one vectorized step per position in the run,
-    adding in the same (sequential) order as the `reduceat` path."""
+def _lockstep_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.ndarray, ref_ts: int,
+                   starts: np.ndarray, count: np.ndarray, longest: int) -> Runs:
+    """Partials of runs in the order given, one vectorized step per position in the runs, adding
+    in the same (sequential) order as the `reduceat` path. A run shorter than `longest` repeats
+    its last row: that changes no min, max, last or pair statistic, and sums skip it."""
     m = len(starts)
-    vs = [v[starts + k] for k in range(length)]
-    tss = [ts[starts + k] for k in range(length)]
-    first = vs[0].copy()
-    for x in vs[1:]:
-        first += x
-    mean = first / length
-    dev = vs[0] - mean
-    correction, m2, magnitude = dev.copy(), dev * dev, np.abs(vs[0])
+    shortest = int(count.min())
+    last = count - 1
+
+    def at(k: int) -> np.ndarray:
+        return starts + k if k < shortest else starts + np.minimum(k, last)
+
+    rows = [at(k) for k in range(longest)]
+    alive = [None if k < shortest else count > k for k in range(longest)]
+    vs = [v[r] for r in rows]
+    special = not bool(np.isfinite(v).all())  # NaN or ±Inf: the slower, careful operations
+    total = vs[0].copy()
+    for x, where in zip(vs[1:], alive[1:], strict=True):
+        np.add(total, x, out=total, where=True if where is None else where)
+    mean = total / count
+    correction, m2 = np.zeros(m), np.zeros(m)
     low, high = vs[0].copy(), vs[0].copy()
-    reset_sum, resets, changes = np.zeros(m), np.zeros(m, np.int64), np.zeros(m, np.int64)
-    t = (tss[0] - ref_ts) / 1000.0
-    sum_t, sum_t2, sum_tv = t.copy(), t * t, t * vs[0]
-    for k in range(1, length):
-        x, before = vs[k], vs[k - 1]
+    # pair counts fit in a byte (a run holds at most LOCKSTEP_POSITIONS rows): adding bytes to
+    # bytes is several times faster than adding booleans to int64
+    reset_sum, resets, changes = np.zeros(m), np.zeros(m, np.uint8), np.zeros(m, np.uint8)
+    sum_t, sum_t2, sum_tv = np.zeros(m), np.zeros(m), np.zeros(m)
+    for k, (x, r, where) in enumerate(zip(vs, rows, alive, strict=True)):
+        w = True if where is None else where
         dev = x - mean
-        correction += dev
-        m2 += dev * dev
-        magnitude += np.abs(x)
-        np.fmin(low, x, out=low)
-        np.fmax(high, x, out=high)
+        np.add(correction, dev, out=correction, where=w)
+        np.multiply(dev, dev, out=dev)
+        np.add(m2, dev, out=m2, where=w)
+        t = ts[r].astype(np.float64)  # == (ts - ref_ts) / 1000.0: integers below 2**53 are
+        t -= ref_ts                   # exact in float64, and so is their difference
+        t /= 1000.0
+        np.add(sum_t, t, out=sum_t, where=w)
+        np.add(sum_tv, t * x, out=sum_tv, where=w)
+        np.multiply(t, t, out=t)
+        np.add(sum_t2, t, out=sum_t2, where=w)
+        if k == 0:
+            continue
+        (np.fmin if special else np.minimum)(low, x, out=low)
+        (np.fmax if special else np.maximum)(high, x, out=high)
+        before = vs[k - 1]  # a repeated last row pairs with itself: no reset, no change
         reset = x < before
-        resets += reset
-        reset_sum += np.where(reset, before, 0.0)
-        changes += (x != before) & ~(np.isnan(x) & np.isnan(before))
-        t = (tss[k] - ref_ts) / 1000.0
-        sum_t += t
-        sum_t2 += t * t
-        sum_tv += t * x
+        resets += reset.view(np.uint8)
+        # where(reset, before, 0) without branches (before * 0 is ±0 for finite values)
+        reset_sum += np.where(reset, before, 0.0) if special else before * reset
+        changed = x != before
+        if special:  # NaN to NaN is no change
+            changed &= ~(np.isnan(x) & np.isnan(before))
+        changes += changed.view(np.uint8)
     finite = np.isfinite(correction)  # an infinite first pass keeps its value (inf - inf = NaN)
-    total = np.where(finite, first + correction, first)
-    m2 -= np.where(finite, correction * correction / length, 0.0)
-    count = np.full(m, length, np.int64)
-    total, compensation = _compensate(v, starts, count, total, magnitude)
+    total = np.where(finite, total + correction, total)
+    m2 -= np.where(finite, correction * correction / count, 0.0)
+    # sum(|v|) <= count * max(|v|): only runs that bound lets through can be ill-conditioned
+    bound = np.maximum(np.abs(low), np.abs(high))
+    bound *= count
+    maybe = np.flatnonzero(~(bound <= _ILL_CONDITIONED / 2 * np.abs(total)))
+    magnitude = _abs_sums(v, starts[maybe], count[maybe])
+    total, compensation = _compensate(v, starts, count, total, magnitude, maybe)
+    has_prev = count >= 2
+    prev = starts + np.maximum(count - 2, 0)
+    first, final = rows[0], rows[-1]
     return {
-        "sid": sid[starts], "bucket": bucket[starts], "count": count,
+        "sid": sid[first], "bucket": bucket[first], "count": count,
         "sum": total, "sum_c": compensation, "min": low, "max": high,
-        "first_ts": tss[0], "first_value": vs[0], "last_ts": tss[-1], "last_value": vs[-1],
-        "prev_ts": tss[-2] if length >= 2 else np.full(m, NO_TS),
-        "prev_value": vs[-2] if length >= 2 else np.full(m, np.nan),
-        "reset_sum": reset_sum, "resets": resets, "changes": changes,
+        "first_ts": ts[first], "first_value": vs[0], "last_ts": ts[final], "last_value": vs[-1],
+        "prev_ts": np.where(has_prev, ts[prev], NO_TS), "prev_value": np.where(has_prev, v[prev], np.nan),
+        "reset_sum": reset_sum, "resets": resets.astype(np.int64), "changes": changes.astype(np.int64),
         "sum_t": sum_t, "sum_t2": sum_t2, "sum_tv": sum_tv, "m2": m2,
     }
 
@@ -243,14 +259,26 @@ def _reduceat_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.nd
 _ILL_CONDITIONED = 1e6
 
 
+def _abs_sums(v: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """sum(|v|) of each run, adding in order."""
+    out = np.zeros(len(starts))
+    for k in range(int(count.max()) if len(count) else 0):
+        alive = np.flatnonzero(count > k)
+        out[alive] += np.abs(v[starts[alive] + k])
+    return out
+
+
 def _compensate(v: np.ndarray, starts: np.ndarray, count: np.ndarray, total: np.ndarray,
-                magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                magnitude: np.ndarray, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Prometheus sums a window sample by sample with Neumaier's compensation (kahanSumInc). Where
     a run's values cancel (e.g. 1, 1e100, 1, -1e100) the two-pass sum loses what that keeps, so
     such runs are summed the same way, and the compensation travels in `sum_c` so buckets can be
-    combined without losing it."""
+    combined without losing it. `magnitude` is sum(|v|) of the runs `among` (default: all)."""
     compensation = np.zeros(len(starts))
-    ill = np.flatnonzero(np.isfinite(magnitude) & (magnitude > _ILL_CONDITIONED * np.abs(total)))
+    of = total if among is None else total[among]
+    ill = np.flatnonzero(np.isfinite(magnitude) & (magnitude > _ILL_CONDITIONED * np.abs(of)))
+    if among is not None:
+        ill = among[ill]
     if len(ill):
         sums, comps = neumaier_runs(v, starts[ill], count[ill])
         total = total.copy()
