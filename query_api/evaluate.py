@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from lake.catalog import Catalog
+from lake.partials import SAMPLE_FIELDS
 from lake.segments import SegmentRecord
 from planner import ast, tickets
 from planner.errors import InternalError
@@ -30,6 +31,7 @@ from planner.parse import parse
 from planner.plan import Evaluation, Leaf, QueryPlan, plan
 from query_api.blocks import Progress
 from query_api.engine.evaluator import Context, Path, evaluate
+from query_api.engine.rangefn import FIELDS_BY_FUNCTION
 from query_api.engine.rows import LeafRows
 from query_api.engine.values import Annotations, Labels, Scalar, Value, Vector
 from query_api.fanout import FetchStats, Pushdown, WorkerClients, fetch_group
@@ -130,7 +132,11 @@ def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: E
 
 
 def _leaf_rows(leaf: Leaf, tables: list[pa.Table]) -> LeafRows:
-    return raw_rows(tables) if leaf.template == "raw" else partial_rows(tables)
+    if leaf.template == "raw":
+        return raw_rows(tables)
+    if leaf.range == 0:
+        return partial_rows(tables, FIELDS_BY_FUNCTION[None])
+    return partial_rows(tables, FIELDS_BY_FUNCTION.get(leaf.function, SAMPLE_FIELDS))
 
 
 Task = tuple[Leaf, Pushdown, list[SegmentRecord]]

@@ -7,7 +7,7 @@ the partials' associative merge. Staleness markers are kept apart for instant se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -37,34 +37,60 @@ def _series_index(table: pa.Table, ids_sorted_by_labels: np.ndarray) -> np.ndarr
     return by_id[position]
 
 
-def partial_rows(tables: Sequence[pa.Table]) -> LeafRows:
+def partial_rows(tables: Sequence[pa.Table], fields: Collection[str] = P.SAMPLE_FIELDS) -> LeafRows:
+    """Bucket partials as rows sorted by (series, bucket end), with the `fields` asked for.
+
+    Most (series, bucket) keys come from a single worker and are taken as they are; only keys
+    that several workers or groups share are merged (with every field, as the merge needs)."""
     table = _concat(tables)
     if table is None:
         return _empty()
     ids, labels = _labels_by_series(table)
-    series = _series_index(table, ids)
+    series = _series_index(table, ids).astype(np.int64)
     bucket = table.column("__bucket_end").to_numpy()
     stale_column = table.column("__last_stale_ts")
     has_stale = pc.is_valid(stale_column).to_numpy(zero_copy_only=False)
     stale_ts = pc.fill_null(stale_column, 0).to_numpy()
     stale_order = np.lexsort((stale_ts[has_stale], series[has_stale]))
-    stale_series_sorted = series[has_stale][stale_order]
-    stale_ts_sorted = stale_ts[has_stale][stale_order]
+    stale = series[has_stale][stale_order], stale_ts[has_stale][stale_order]
 
-    count = table.column("__count").to_numpy()
-    keep = count > 0
-    runs: P.Runs = {"sid": series[keep].astype(np.int64), "bucket": bucket[keep]}
+    rows = np.flatnonzero(table.column("__count").to_numpy() > 0)
+    order = np.lexsort((bucket[rows], series[rows]))
+    rows = rows[order]
+    sid, end = series[rows], bucket[rows]
+    shared = np.zeros(len(rows), dtype=bool)
+    if len(rows) > 1:
+        same = (sid[1:] == sid[:-1]) & (end[1:] == end[:-1])
+        shared[1:] |= same
+        shared[:-1] |= same
+    wanted = [name for name in P.SAMPLE_FIELDS if name in fields]
+    if not shared.any():
+        columns = {name: _column(table, name)[rows] for name in wanted}
+        return LeafRows(labels, sid, end, columns, *stale)
+
+    alone = rows[~shared]
+    merged = _merge_shared(table, rows[shared], sid[shared], end[shared])
+    sid = np.concatenate([sid[~shared], merged["sid"]])
+    end = np.concatenate([end[~shared], merged["bucket"]])
+    columns = {name: np.concatenate([_column(table, name)[alone], merged[name]]) for name in wanted}
+    order = np.lexsort((end, sid))
+    return LeafRows(labels, sid[order], end[order], {k: v[order] for k, v in columns.items()}, *stale)
+
+
+def _merge_shared(table: pa.Table, rows: np.ndarray, sid: np.ndarray, end: np.ndarray) -> P.Runs:
+    runs: P.Runs = {"sid": sid, "bucket": end}
     for name in P.SAMPLE_FIELDS:
         if name != "increase":
-            runs[name] = pc.fill_null(table.column(f"__{name}"), _null_fill(name)).to_numpy()[keep]
-    first_ts = runs["first_ts"]
-    order = np.lexsort((first_ts, runs["bucket"], runs["sid"]))
+            runs[name] = _column(table, name)[rows]
+    order = np.lexsort((runs["first_ts"], end, sid))
     runs = {name: column[order] for name, column in runs.items()}
-    span = int(runs["bucket"].max() - runs["bucket"].min() + 1) if len(order) else 1
-    key = runs["sid"] * span + (runs["bucket"] - (runs["bucket"].min() if len(order) else 0))
-    merged = P.merge_runs(runs, key)
-    fields = {name: merged[name] for name in P.SAMPLE_FIELDS}
-    return LeafRows(labels, merged["sid"], merged["bucket"], fields, stale_series_sorted, stale_ts_sorted)
+    base = int(runs["bucket"].min())
+    key = runs["sid"] * int(runs["bucket"].max() - base + 1) + (runs["bucket"] - base)
+    return P.merge_runs(runs, key)
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray:
+    return pc.fill_null(table.column(f"__{name}"), _null_fill(name)).to_numpy()
 
 
 def raw_rows(tables: Sequence[pa.Table]) -> LeafRows:

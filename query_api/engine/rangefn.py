@@ -309,3 +309,22 @@ def double_exponential_smoothing(w: WindowData, sf: float, tf: float) -> Result:
     return smoothed, present
 
 
+
+
+_COUNTER = ("count", "first_ts", "first_value", "last_ts", "last_value")
+# The partial fields each function reads (window functions always read `count`). A function not
+# listed gets every field.
+FIELDS_BY_FUNCTION: dict[str | None, tuple[str, ...]] = {
+    None: ("count", "last_ts", "last_value"),  # an instant selector
+    "rate": (*_COUNTER, "reset_sum"), "increase": (*_COUNTER, "reset_sum"), "delta": _COUNTER,
+    "irate": ("count", "last_ts", "last_value", "prev_ts", "prev_value"),
+    "idelta": ("count", "last_ts", "last_value", "prev_ts", "prev_value"),
+    "changes": (*_COUNTER, "changes"), "resets": (*_COUNTER, "resets"),
+    "sum_over_time": ("count", "sum", "sum_c"), "avg_over_time": ("count", "sum", "sum_c"),
+    "count_over_time": ("count",), "present_over_time": ("count",), "absent_over_time": ("count",),
+    "min_over_time": ("count", "min"), "max_over_time": ("count", "max"),
+    "last_over_time": ("count", "last_ts", "last_value"),
+    "first_over_time": ("count", "first_ts", "first_value"),
+    "ts_of_first_over_time": ("count", "first_ts", "first_value"),
+    "ts_of_last_over_time": ("count", "last_ts", "last_value"),
+}
