@@ -2,18 +2,23 @@
 
 DuckDB scans, filters and projects `(__series_id, __ts, __value)`; this module reduces the rows.
 Segment files are sorted by (`__name__`, `__series_id`, `__ts`), so the scan yields long *runs*:
-maximal stretches of rows with the same series and bucket and strictly increasing time. Each run
-is reduced with vectorized numpy (`reduceat` over run starts), then runs of the same
-(series, bucket) -- from a batch boundary, or a bucket that straddles two hourly files -- are
-merged with the associative merge below.
+maximal stretches of rows with the same series and bucket and strictly increasing time
+(`run_bounds`). The worker first puts the runs in output order -- (bucket, series), then time --
+and `reduce_runs` reduces them in that order: in *lockstep* (one numpy pass per position inside a
+run, over all runs at once; a shorter run repeats its last row, which sums skip and which changes
+no min, max, last or pair statistic) when runs are short (at 1-minute buckets they hold ~4
+samples, where `reduceat` pays mostly its per-run overhead), else with `reduceat` in row order.
+Either way each output column is gathered once, already in order. Runs of the same
+(series, bucket) -- a bucket that straddles two hourly files -- are then merged with the
+associative merge below.
 That is exact as long as runs of one key do not overlap in time; `merge_runs` checks it and raises
 `OverlappingRuns` otherwise (the worker then re-reads that time cluster of files with `ORDER BY`).
-The worker reduces one time cluster of files at a time (`flight_worker.scan`), sorts its runs into
-(bucket, series) order and merges only the buckets a cluster boundary cuts through
-(`append_later`), so nothing is sorted or gathered globally. Measured on the loaded 2-core box
-(bench/worker/run.py, 20 M samples, 5 M output rows): about 50 % of a plain DuckDB
-`GROUP BY count/sum/min/max` in process (10 % before); the per-run `reduceat` passes (short runs
-pay a per-run overhead) and the reorder of ~20 output columns per cluster are what remains.
+The worker reduces one time cluster of files at a time (`flight_worker.scan`) and merges only the
+buckets a cluster boundary cuts through (`append_later`), so nothing is sorted or gathered
+globally. Measured on the loaded 2-core box (bench/worker/run.py, 20 M samples, 5 M output rows):
+60-70 % of a plain DuckDB `GROUP BY count/sum/min/max` in process (about 50 % with `reduceat`
+everywhere, 10 % before clusters); the partials take ~1.4x the CPU of that GROUP BY, about 40 % of
+it in the reduction.
 
 Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seconds since
 `ref_ts`, i.e. `(ts - ref_ts) / 1000`):
