@@ -11,7 +11,7 @@ from fletch.conformance import open_engine
 from fletch.promqltest.runner import run_files
 from fletch.promqltest.scope import corpus_dir, in_scope_paths
 
-PASSED_FLOOR = 690
+PASSED_FLOOR = 924
 
 
 @pytest.fixture(scope="module")
