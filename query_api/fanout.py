@@ -19,7 +19,7 @@ import pyarrow.flight as fl
 
 from lake.segments import SegmentRecord
 from planner import tickets
-from planner.errors import QueryCanceled, WorkerFailed, WorkerUnavailable
+from planner.errors import QueryCanceled, QueryError, WorkerFailed, WorkerUnavailable
 from planner.placement import rank_workers
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Pushdown:
     window: tuple[int, int]
     edges: tuple[int, ...]
     query_id: str = ""
+    label: str = ""  # for `label_values`
 
 
 @dataclass
@@ -126,7 +127,8 @@ def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str
     ticket = tickets.Ticket(
         template=push.template, org=push.org, leaf=push.leaf, matchers=push.matchers,
         segments=tuple(tickets.SegmentRef.from_record(s) for s in segments), window=push.window,
-        edges=push.edges, expires_at=int(time.time() * 1000) + TICKET_TTL_MS, query_id=push.query_id)
+        edges=push.edges, label=push.label, expires_at=int(time.time() * 1000) + TICKET_TTL_MS,
+        query_id=push.query_id)
     payload = tickets.encode(ticket, key)
     options = fl.FlightCallOptions(timeout=clients.timeout_s)
     try:
@@ -144,6 +146,10 @@ def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str
         return pa.Table.from_batches(batches, schema=reader.schema)
     except fl.FlightUnauthenticatedError as err:
         raise WorkerFailed(f"worker {worker} refused the ticket: {_short(err)}") from None
+    except fl.FlightServerError as err:
+        if b"INVALID_ARGUMENT" in (err.extra_info or b""):  # the request is bad, not the worker
+            raise QueryError(_short(err).split(". Detail")[0]) from None
+        raise _WorkerError(_short(err)) from None
     except (fl.FlightError, OSError, pa.ArrowException) as err:
         raise _WorkerError(_short(err)) from None
     except KeyboardInterrupt as err:  # pyarrow surfaces CANCELLED inside reads this way

@@ -16,23 +16,18 @@ Time range: Prometheus selects samples with `start <= ts <= end`; worker tickets
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.flight as fl
 
-from lake.segments import SegmentRecord
 from planner import ast, tickets
-from planner.errors import QueryCanceled, WorkerFailed, WorkerUnavailable
 from planner.parse import parse
-from planner.placement import rank_workers
 from query_api.evaluate import Fleet
+from query_api.fanout import FetchStats, Pushdown, fetch_group
 from query_api.params import ParamError
 
-TICKET_TTL_MS = 10 * 60_000
 Labels = dict[str, str]
 
 
@@ -121,67 +116,12 @@ def _metric_name(matchers: Sequence[ast.Matcher]) -> list[str] | None:
 
 def _run(fleet: Fleet, sel: Selection, matchers: Sequence[ast.Matcher], template: str, label: str,
          cancelled: Callable[[], bool]) -> list[pa.Table]:
-    """One template over every segment the catalog keeps for these matchers, placed on workers."""
+    """One template over every segment the catalog keeps for these matchers, placed on workers
+    (with the query path's placement and retries)."""
     segments = fleet.catalog.find_segments(sel.org, sel.start, sel.end, _metric_name(matchers))
     if not segments:
         return []
-    workers = tuple(fleet.workers())
-    if not workers:
-        raise WorkerUnavailable("no workers are available")
     wire = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in matchers)
-    make = _TicketMaker(fleet.ticket_key, template, sel, wire, label)
-    pending = {s.segment_id: s for s in segments}
-    failed: set[str] = set()
-    tables: list[pa.Table] = []
-    while pending:
-        if cancelled():
-            raise QueryCanceled("query was cancelled")
-        placement: dict[str, list[SegmentRecord]] = {}
-        for segment in pending.values():
-            ranking = [w for w in rank_workers(sel.org, segment.segment_id, workers) if w not in failed]
-            if not ranking:
-                raise WorkerUnavailable(f"no worker could read segment {segment.segment_id}")
-            placement.setdefault(ranking[0], []).append(segment)
-        futures = {w: fleet.pool.submit(_do_get, fleet, w, make(held)) for w, held in placement.items()}
-        for worker, future in futures.items():
-            table = future.result()
-            if table is None:
-                failed.add(worker)
-                fleet.clients.drop(worker)
-                continue
-            tables.append(table)
-            for segment in placement[worker]:
-                pending.pop(segment.segment_id, None)
-    return tables
-
-
-@dataclass
-class _TicketMaker:
-    key: str
-    template: str
-    sel: Selection
-    matchers: tuple[tickets.Matcher, ...]
-    label: str
-
-    def __call__(self, segments: Sequence[SegmentRecord]) -> bytes:
-        ticket = tickets.Ticket(
-            template=self.template, org=self.sel.org, matchers=self.matchers, label=self.label,
-            segments=tuple(tickets.SegmentRef.from_record(s) for s in segments),
-            window=(self.sel.start - 1, self.sel.end), query_id=uuid.uuid4().hex[:12],
-            expires_at=int(time.time() * 1000) + TICKET_TTL_MS)
-        return tickets.encode(ticket, self.key)
-
-
-def _do_get(fleet: Fleet, worker: str, payload: bytes) -> pa.Table | None:
-    """The worker's rows, or None when the worker failed (its segments are then re-placed)."""
-    options = fl.FlightCallOptions(timeout=fleet.clients.timeout_s)
-    try:
-        return fleet.clients.get(worker).do_get(fl.Ticket(payload), options).read_all()
-    except fl.FlightUnauthenticatedError as err:
-        raise WorkerFailed(f"worker {worker} refused the ticket: {str(err).splitlines()[0]}") from None
-    except fl.FlightServerError as err:
-        if b"INVALID_ARGUMENT" in (err.extra_info or b""):  # the request, not the worker, is bad
-            raise ParamError(str(err).splitlines()[0].split(". Detail")[0]) from None
-        return None
-    except (fl.FlightError, OSError, pa.ArrowException, KeyboardInterrupt):
-        return None
+    push = Pushdown(sel.org, template, 0, wire, (sel.start - 1, sel.end), (), uuid.uuid4().hex[:12], label)
+    return fetch_group(push, segments, tuple(fleet.workers()), fleet.ticket_key, fleet.clients,
+                       fleet.pool, FetchStats(), cancelled)
