@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from planner.errors import FletchError, QueryCanceled
 from planner.plan import Evaluation
@@ -95,87 +94,27 @@ def _selection(org: str, body: dict[str, Any]) -> tuple[metadata.Selection, int]
     return metadata.Selection(org, start, end, metadata.parse_selectors(texts, "match")), limit
 
 
-async def _waiting(work: Callable[[threading.Event], Any], request: Request,
-                   cancel: threading.Event) -> AsyncIterator[bytes | tuple[Any]]:
-    """Run `work` in a thread, with keep-alive comments; the last item is `(result,)`."""
-    task = asyncio.ensure_future(run_in_threadpool(work, cancel))
-    try:
-        last_sent = time.monotonic()
-        while not task.done():
-            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_SECONDS)
-            if done:
-                break
-            if await request.is_disconnected():
-                cancel.set()  # the pushdowns stop at their next batch
-                return
-            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-                last_sent = time.monotonic()
-                yield b": keep-alive\n\n"
-    except asyncio.CancelledError:
-        cancel.set()
-        raise
-    yield (task.result(),)
-
-
-async def _stream(work: Callable[[threading.Event], Any], request: Request,
-                  render: Callable[[Any], Iterable[bytes]], started: float) -> AsyncIterator[bytes]:
-    cancel = threading.Event()
-    try:
-        result = None
-        async for item in _waiting(work, request, cancel):
-            if isinstance(item, tuple):
-                result = item[0]
-            else:
-                yield item
-        if result is None:
-            return
-        for chunk in render(result):
-            yield chunk
-    except QueryCanceled:
-        return
-    except FletchError as err:
-        yield event("error", {"errorType": err.error_type, "error": str(err)})
-        yield event("done", {"status": "error", "stats": {}})
-    except Exception:
-        log.exception("stream failed")
-        yield event("error", {"errorType": "internal", "error": "internal error; see the API log"})
-        yield event("done", {"status": "error", "stats": {}})
-
-
-async def _failed(err: FletchError) -> AsyncIterator[bytes]:
-    yield event("error", {"errorType": err.error_type, "error": str(err)})
-    yield event("done", {"status": "error", "stats": {}})
-
-
-def query_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
-    """The query stream: `result` events block by block as EvalFlow completes them (a series may
-    appear in several `result` events, each with later points), then warnings, then `done`."""
-    try:
-        text, evaluation = query_request(body, fleet.lookback_ms)
-    except FletchError as err:
-        return _failed(err)
-    return _block_stream(fleet, org, text, evaluation, request)
-
-
-async def _block_stream(fleet: Fleet, org: str, text: str, evaluation: Evaluation,
-                        request: Request) -> AsyncIterator[bytes]:
-    started = time.perf_counter()
+async def _stream(produce: Callable[[threading.Event], Iterable[Any]], request: Request,
+                  render: Callable[[Any], Iterable[bytes]], finish: Callable[[Any], Iterable[bytes]],
+                  what: str) -> AsyncIterator[bytes]:
+    """Run `produce(cancel)` in a thread and stream: `render(item)` for each item it yields,
+    `finish(last item)` at the end, keep-alive comments while waiting, and `error` + `done` if it
+    fails. A client that goes away sets `cancel`, which stops the pushdowns at their next batch."""
     cancel = threading.Event()
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
-    def produce() -> None:
+    def run() -> None:
         try:
-            for block in evaluate_blocks(fleet, org, text, evaluation, cancel.is_set):
-                loop.call_soon_threadsafe(queue.put_nowait, ("block", block))
+            for item in produce(cancel):
+                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
             loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
         except BaseException as err:  # handed to the event loop, which reports it
             loop.call_soon_threadsafe(queue.put_nowait, ("error", err))
 
-    producer = threading.Thread(target=produce, name="fletch-evalflow", daemon=True)
+    producer = threading.Thread(target=run, name=f"fletch-{what}", daemon=True)
     producer.start()
-    first: float | None = None
-    last: QueryResult | None = None
+    last: Any = None
     last_sent = time.monotonic()
     try:
         while True:
@@ -184,7 +123,7 @@ async def _block_stream(fleet: Fleet, org: str, text: str, evaluation: Evaluatio
                 kind, item = await asyncio.wait_for(queue.get(), poll)
             except TimeoutError:
                 if await request.is_disconnected():
-                    cancel.set()  # the pushdowns stop at their next batch
+                    cancel.set()
                     return
                 if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
                     last_sent = time.monotonic()
@@ -195,29 +134,56 @@ async def _block_stream(fleet: Fleet, org: str, text: str, evaluation: Evaluatio
             if kind == "end":
                 break
             last = item
-            for payload in result_payloads(item):
-                first = first if first is not None else time.perf_counter() - started
-                yield event("result", payload)
+            for chunk in render(item):
+                yield chunk
+        for chunk in finish(last):
+            yield chunk
     except QueryCanceled:
         return
     except FletchError as err:
         yield event("error", {"errorType": err.error_type, "error": str(err)})
         yield event("done", {"status": "error", "stats": {}})
-        return
     except Exception:
-        log.exception("query stream failed: %s", text)
+        log.exception("%s stream failed", what)
         yield event("error", {"errorType": "internal", "error": "internal error; see the API log"})
         yield event("done", {"status": "error", "stats": {}})
-        return
     finally:
         if producer.is_alive():  # the client left, or the stream failed: stop the pushdowns
             cancel.set()
-    assert last is not None
-    for warning in last.annotations.warnings:
-        yield event("warning", {"warning": warning})
-    stats = last.stats.as_dict()
-    stats["time_to_first_result"] = round(first if first is not None else time.perf_counter() - started, 6)
-    yield event("done", {"status": "ok", "stats": stats})
+
+
+async def _failed(err: FletchError) -> AsyncIterator[bytes]:
+    yield event("error", {"errorType": err.error_type, "error": str(err)})
+    yield event("done", {"status": "error", "stats": {}})
+
+
+def query_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
+    """The query stream: `result` events block by block as EvalFlow completes them (a series may
+    appear in several `result` events, each with later points), then warnings, then `done`."""
+    started = time.perf_counter()
+    try:
+        text, evaluation = query_request(body, fleet.lookback_ms)
+    except FletchError as err:
+        return _failed(err)
+    first: list[float] = []
+
+    def produce(cancel: threading.Event) -> Iterable[QueryResult]:
+        return evaluate_blocks(fleet, org, text, evaluation, cancel.is_set)
+
+    def render(block: QueryResult) -> Iterable[bytes]:
+        for payload in result_payloads(block):
+            if not first:
+                first.append(time.perf_counter() - started)
+            yield event("result", payload)
+
+    def finish(last: QueryResult) -> Iterable[bytes]:
+        for warning in last.annotations.warnings:
+            yield event("warning", {"warning": warning})
+        stats = last.stats.as_dict()
+        stats["time_to_first_result"] = round(first[0] if first else time.perf_counter() - started, 6)
+        yield event("done", {"status": "ok", "stats": stats})
+
+    return _stream(produce, request, render, finish, "query")
 
 
 def tags_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
@@ -227,16 +193,16 @@ def tags_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIte
     except FletchError as err:
         return _failed(err)
 
-    def work(cancel: threading.Event) -> list[str]:
-        return metadata.label_names(fleet, sel, cancel.is_set)
+    def produce(cancel: threading.Event) -> Iterable[list[str]]:
+        yield metadata.label_names(fleet, sel, cancel.is_set)
 
-    def render(names: list[str]) -> Iterable[bytes]:
+    def finish(names: list[str]) -> Iterable[bytes]:
         shown = names[:limit] if limit else names
         for name in shown:
             yield event("result", {"tag": name})
         yield _done(len(shown), len(names), started)
 
-    return _stream(work, request, render, started)
+    return _stream(produce, request, _nothing, finish, "tags")
 
 
 def tag_values_events(fleet: Fleet, org: str, body: Any, request: Request) -> AsyncIterator[bytes]:
@@ -250,16 +216,20 @@ def tag_values_events(fleet: Fleet, org: str, body: Any, request: Request) -> As
     except FletchError as err:
         return _failed(err)
 
-    def work(cancel: threading.Event) -> list[str]:
-        return metadata.label_values(fleet, sel, tag, cancel.is_set)
+    def produce(cancel: threading.Event) -> Iterable[list[str]]:
+        yield metadata.label_values(fleet, sel, tag, cancel.is_set)
 
-    def render(values: list[str]) -> Iterable[bytes]:
+    def finish(values: list[str]) -> Iterable[bytes]:
         shown = values[:limit] if limit else values
         for value in shown:
             yield event("result", {"tag": tag, "value": value})
         yield _done(len(shown), len(values), started)
 
-    return _stream(work, request, render, started)
+    return _stream(produce, request, _nothing, finish, "tagvalues")
+
+
+def _nothing(item: Any) -> Iterable[bytes]:
+    return ()
 
 
 def _done(sent: int, total: int, started: float) -> bytes:
