@@ -164,17 +164,22 @@ def _lockstep_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.nd
     # bytes is several times faster than adding booleans to int64
     reset_sum, resets, changes = np.zeros(m), np.zeros(m, np.uint8), np.zeros(m, np.uint8)
     sum_t, sum_t2, sum_tv = np.zeros(m), np.zeros(m), np.zeros(m)
+    # scratch buffers, reused at every position (fresh temporaries cost page faults)
+    dev, t, scratch = np.empty(m), np.empty(m), np.empty(m)
+    stamp, flag = np.empty(m, np.int64), np.empty(m, dtype=bool)
     for k, (x, r, where) in enumerate(zip(vs, rows, alive, strict=True)):
         w = True if where is None else where
-        dev = x - mean
+        np.subtract(x, mean, out=dev)
         np.add(correction, dev, out=correction, where=w)
         np.multiply(dev, dev, out=dev)
         np.add(m2, dev, out=m2, where=w)
-        t = ts[r].astype(np.float64)  # == (ts - ref_ts) / 1000.0: integers below 2**53 are
-        t -= ref_ts                   # exact in float64, and so is their difference
+        np.take(ts, r, out=stamp)
+        np.copyto(t, stamp)  # == (ts - ref_ts) / 1000.0: integers below 2**53 are exact in
+        t -= ref_ts           # float64, and so is their difference
         t /= 1000.0
         np.add(sum_t, t, out=sum_t, where=w)
-        np.add(sum_tv, t * x, out=sum_tv, where=w)
+        np.multiply(t, x, out=scratch)
+        np.add(sum_tv, scratch, out=sum_tv, where=w)
         np.multiply(t, t, out=t)
         np.add(sum_t2, t, out=sum_t2, where=w)
         if k == 0:
@@ -182,14 +187,17 @@ def _lockstep_runs(sid: np.ndarray, bucket: np.ndarray, ts: np.ndarray, v: np.nd
         (np.fmin if special else np.minimum)(low, x, out=low)
         (np.fmax if special else np.maximum)(high, x, out=high)
         before = vs[k - 1]  # a repeated last row pairs with itself: no reset, no change
-        reset = x < before
-        resets += reset.view(np.uint8)
-        # where(reset, before, 0) without branches (before * 0 is ±0 for finite values)
-        reset_sum += np.where(reset, before, 0.0) if special else before * reset
-        changed = x != before
+        np.less(x, before, out=flag)
+        resets += flag.view(np.uint8)
+        if special:
+            reset_sum += np.where(flag, before, 0.0)
+        else:  # the same without branches: before * 0 is ±0 for finite values
+            np.multiply(before, flag, out=scratch)
+            reset_sum += scratch
+        np.not_equal(x, before, out=flag)
         if special:  # NaN to NaN is no change
-            changed &= ~(np.isnan(x) & np.isnan(before))
-        changes += changed.view(np.uint8)
+            flag &= ~(np.isnan(x) & np.isnan(before))
+        changes += flag.view(np.uint8)
     finite = np.isfinite(correction)  # an infinite first pass keeps its value (inf - inf = NaN)
     total = np.where(finite, total + correction, total)
     m2 -= np.where(finite, correction * correction / count, 0.0)
