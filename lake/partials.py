@@ -16,9 +16,9 @@ That is exact as long as runs of one key do not overlap in time; `merge_runs` ch
 The worker reduces one time cluster of files at a time (`flight_worker.scan`) and merges only the
 buckets a cluster boundary cuts through (`append_later`), so nothing is sorted or gathered
 globally. Measured on the loaded 2-core box (bench/worker/run.py, 20 M samples, 5 M output rows):
-60-70 % of a plain DuckDB `GROUP BY count/sum/min/max` in process (about 50 % with `reduceat`
-everywhere, 10 % before clusters); the partials take ~1.4x the CPU of that GROUP BY, about 40 % of
-it in the reduction.
+59-70 % of a plain DuckDB `GROUP BY count/sum/min/max` in process, depending on the load (about
+50 % with `reduceat` everywhere, 10 % before clusters); the partials take ~1.4x the CPU of that
+GROUP BY (2.7-2.9 CPU-s against ~2.0), about a third of it in the reduction.
 
 Fields (buckets are `(a, b]`; "samples" never include stale markers; `t` is seconds since
 `ref_ts`, i.e. `(ts - ref_ts) / 1000`):
