@@ -27,7 +27,9 @@ null where a series does not have the label):
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, suppress
@@ -49,6 +51,8 @@ from planner.tickets import Ticket
 MAX_BATCH_BYTES = 8 << 20
 SCAN_BATCH_ROWS = 1 << 18
 CANCEL_POLL_SECONDS = 0.05
+log = logging.getLogger(__name__)
+CLOSE_ATTEMPTS = 100  # x CANCEL_POLL_SECONDS
 SCAN_THREADS = 2
 REQ_K = 12
 DICT = pa.dictionary(pa.int32(), pa.string())
@@ -81,9 +85,21 @@ class Engine:
         return cursor
 
     def _closed(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        cursor.close()
-        with self._lock:
-            self.open_cursors -= 1
+        """Close a cursor; one still busy in a scan thread (being interrupted) is retried for a
+        while. It is counted as released either way: DuckDB frees it with the thread's call."""
+        try:
+            for _ in range(CLOSE_ATTEMPTS):
+                try:
+                    cursor.close()
+                    return
+                except duckdb.ResourceInUseException:
+                    with suppress(duckdb.Error):
+                        cursor.interrupt()
+                    time.sleep(CANCEL_POLL_SECONDS)
+            log.warning("a DuckDB cursor stayed busy after its stream ended")
+        finally:
+            with self._lock:
+                self.open_cursors -= 1
 
     def close(self) -> None:
         self.db.close()
@@ -123,17 +139,42 @@ def run_fragment(ticket: Ticket, engine: Engine,
     return Fragment(schema, guarded)
 
 
+class _Resources:
+    """A stream's file pins, cursors and scan threads, released exactly once: by the stream when
+    it ends or is closed, or by the cancel watchdog while the stream waits at a `yield` (a
+    cancelled Flight call stops pulling batches, and the suspended generator would otherwise
+    hold them until garbage collection)."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch], stack: ExitStack) -> None:
+        self.lock = threading.Lock()  # held while the stream computes a batch
+        self.released = False
+        self._batches, self._stack = batches, stack
+
+    def release(self) -> None:  # with `lock` held
+        if not self.released:
+            self.released = True
+            close = getattr(self._batches, "close", None)
+            if close is not None:  # stops the scan threads before their cursors close
+                close()
+            self._stack.close()
+
+
 def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack,
              cursors: list[duckdb.DuckDBPyConnection],
              is_cancelled: Callable[[], bool]) -> Iterator[pa.RecordBatch]:
+    resources = _Resources(batches, stack)
     stop = threading.Event()
-    watchdog = threading.Thread(target=_watch, args=(stop, cursors, is_cancelled), daemon=True,
+    watchdog = threading.Thread(target=_watch, args=(stop, cursors, is_cancelled, resources), daemon=True,
                                 name="cancel-watch")
     watchdog.start()
     try:
-        for batch in batches:
-            if is_cancelled():
-                raise Cancelled("call cancelled")
+        while True:
+            with resources.lock:
+                if resources.released or is_cancelled():
+                    raise Cancelled("call cancelled")
+                batch = next(batches, None)
+            if batch is None:
+                break
             yield from _slices(batch)
     except duckdb.InterruptException:
         raise Cancelled("call cancelled") from None
@@ -143,20 +184,20 @@ def _guarded(batches: Iterator[pa.RecordBatch], stack: ExitStack,
         raise DataUnavailable(f"query failed: {str(err).splitlines()[0][:200]}") from None
     finally:
         stop.set()
+        with resources.lock:
+            resources.release()
         watchdog.join()
-        close = getattr(batches, "close", None)
-        if close is not None:  # stops the scan threads before their cursors close
-            close()
-        stack.close()
 
 
 def _watch(stop: threading.Event, cursors: list[duckdb.DuckDBPyConnection],
-           is_cancelled: Callable[[], bool]) -> None:
+           is_cancelled: Callable[[], bool], resources: _Resources) -> None:
     while not stop.wait(CANCEL_POLL_SECONDS):
         if is_cancelled():
             for cursor in list(cursors):
                 with suppress(duckdb.Error):  # closed already
                     cursor.interrupt()
+            with resources.lock:  # the stream is between batches (or done): free what it holds
+                resources.release()
             return
 
 
