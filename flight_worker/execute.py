@@ -288,8 +288,19 @@ def _head_fields(labels: Sequence[str], series: bool = False) -> list[pa.Field]:
     return head + [pa.field(name, DICT) for name in labels]
 
 
+def sent_fields(ticket: Ticket) -> tuple[str, ...]:
+    """The partial fields a ticket asks for (all when it names none), always with `count` and
+    `last_stale_ts`, in `ALL_FIELDS` order."""
+    if not ticket.fields:
+        return P.ALL_FIELDS
+    wanted = {*ticket.fields, "count", "last_stale_ts"}
+    return tuple(name for name in P.ALL_FIELDS if name in wanted)
+
+
 def _partials(ctx: _Ctx) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    schema = pa.schema([*_head_fields(ctx.labels), *(pa.field(n, t) for n, t in PARTIAL_COLUMNS)])
+    sent = set(sent_fields(ctx.ticket))
+    columns = [pa.field(n, t) for n, t in PARTIAL_COLUMNS if n[2:] in sent]
+    schema = pa.schema([*_head_fields(ctx.labels), *columns])
     return schema, _partial_batches(ctx, schema)
 
 
@@ -387,7 +398,7 @@ def _partials_batch(ctx: _Ctx, schema: pa.Schema, series: _Series, m: P.Runs) ->
     arrays: list[pa.Array] = [pa.array(np.full(n, ctx.ticket.leaf, np.int32)), pa.array(m["sid"]),
                               pa.array(P.Buckets(ctx.ticket.edges).end(m["bucket"]))]
     arrays += series.label_arrays(rank)
-    for name in P.ALL_FIELDS:
+    for name in sent_fields(ctx.ticket):
         col = m[name]
         if name in ("count", "resets", "changes"):
             mask = None

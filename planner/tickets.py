@@ -20,7 +20,8 @@ The signature covers the exact body text, so no canonical-JSON rules are needed.
      "ref_ts": 0,                        # reference time of the regression moments (ms)
      "label": "",                        # the label of `label_values`
      "expires_at": 1700000000000,        # ms since the epoch; later it is rejected
-     "query_id": ""}                     # free text for logs
+     "query_id": "",                     # free text for logs
+     "fields": ["count", "last_ts"]}     # partials: the fields to send (empty: all)
 
 `decode()` checks, in order: envelope shape and version, signature (constant-time compare),
 expiry, then the body's fields and types. Signature and expiry problems raise
@@ -36,6 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from lake.partials import ALL_FIELDS as PARTIAL_FIELDS
 from lake.schema import object_key
 
 TICKET_VERSION = 1
@@ -104,6 +106,7 @@ class Ticket:
     label: str = ""
     expires_at: int = 0
     query_id: str = ""
+    fields: tuple[str, ...] = ()  # partials: the fields to send (empty: all)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,7 @@ class Ticket:
             "segments": [_segment_dict(s) for s in self.segments],
             "window": list(self.window), "edges": list(self.edges), "ref_ts": self.ref_ts,
             "label": self.label, "expires_at": self.expires_at, "query_id": self.query_id,
+            "fields": list(self.fields),
         }
 
 
@@ -183,7 +187,7 @@ def _parse_body(body: Any) -> Ticket:
     if not isinstance(body, dict):
         raise TicketInvalid("ticket body must be an object")
     known = {"template", "org", "leaf", "matchers", "segments", "window", "edges", "ref_ts", "label",
-             "expires_at", "query_id"}
+             "expires_at", "query_id", "fields"}
     unknown = set(body) - known
     if unknown:
         raise TicketInvalid(f"unknown ticket field(s): {', '.join(sorted(unknown))}")
@@ -202,6 +206,9 @@ def _parse_body(body: Any) -> Ticket:
     edges = body.get("edges", [])
     if not isinstance(edges, list):
         raise TicketInvalid("edges must be a list")
+    fields = body.get("fields", [])
+    if not isinstance(fields, list):
+        raise TicketInvalid("fields must be a list")
     ticket = Ticket(
         template=_str(body["template"], "template"), org=_str(body["org"], "org"),
         leaf=_int(body.get("leaf", 0), "leaf"),
@@ -210,7 +217,8 @@ def _parse_body(body: Any) -> Ticket:
         window=(_int(window[0], "window start"), _int(window[1], "window end")),
         edges=tuple(_int(e, "edge") for e in edges), ref_ts=_int(body.get("ref_ts", 0), "ref_ts"),
         label=_str(body.get("label", ""), "label"), expires_at=_int(body["expires_at"], "expires_at"),
-        query_id=_str(body.get("query_id", ""), "query_id"))
+        query_id=_str(body.get("query_id", ""), "query_id"),
+        fields=tuple(_str(f, "field") for f in fields))
     _check_body(ticket)
     return ticket
 
@@ -252,6 +260,9 @@ def _check_body(t: Ticket) -> None:
             raise TicketInvalid(f"template {t.template} needs at least two bucket edges")
         if any(b <= a for a, b in zip(t.edges, t.edges[1:], strict=False)):
             raise TicketInvalid("bucket edges must be strictly increasing")
+    unknown_fields = set(t.fields) - set(PARTIAL_FIELDS)
+    if unknown_fields:
+        raise TicketInvalid(f"unknown partial field(s): {', '.join(sorted(unknown_fields))}")
     if t.template == "label_values" and not t.label:
         raise TicketInvalid("label_values needs a label")
     for s in t.segments:

@@ -132,11 +132,15 @@ def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: E
 
 
 def _leaf_rows(leaf: Leaf, tables: list[pa.Table]) -> LeafRows:
-    if leaf.template == "raw":
-        return raw_rows(tables)
-    if leaf.range == 0:
-        return partial_rows(tables, FIELDS_BY_FUNCTION[None])
-    return partial_rows(tables, FIELDS_BY_FUNCTION.get(leaf.function, SAMPLE_FIELDS))
+    return raw_rows(tables) if leaf.template == "raw" else partial_rows(tables, leaf_fields(leaf))
+
+
+def leaf_fields(leaf: Leaf) -> tuple[str, ...]:
+    """The partial fields workers send for a leaf: what its function reads, plus the times that
+    order and merge partials of one bucket."""
+    function = None if leaf.range == 0 else leaf.function
+    reads = FIELDS_BY_FUNCTION.get(function, SAMPLE_FIELDS) if leaf.template == "partials" else ()
+    return tuple(name for name in SAMPLE_FIELDS if name in {*reads, "count", "first_ts", "last_ts"})
 
 
 Task = tuple[Leaf, Pushdown, list[SegmentRecord]]
@@ -154,7 +158,8 @@ def _group_tasks(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequenc
         matchers = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in leaf.matchers)
         for group in compute_replay_batches(leaf.edges, segments, max(1, len(workers))):
             edges = tuple(e for e in leaf.edges if group.start <= e <= group.end)
-            push = Pushdown(org, leaf.template, index, matchers, (group.start, group.end), edges, query_id)
+            push = Pushdown(org, leaf.template, index, matchers, (group.start, group.end), edges, query_id,
+                            fields=leaf_fields(leaf) if leaf.template == "partials" else ())
             tasks.append((leaf, push, [segments[i] for i in group.segments]))
     tasks.sort(key=lambda task: (task[1].window[0], task[1].leaf))
     return tasks

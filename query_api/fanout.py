@@ -38,6 +38,7 @@ class Pushdown:
     edges: tuple[int, ...]
     query_id: str = ""
     label: str = ""  # for `label_values`
+    fields: tuple[str, ...] = ()  # partials: the fields the leaf's function reads (empty: all)
 
 
 @dataclass
@@ -127,7 +128,8 @@ def _do_get(push: Pushdown, segments: list[SegmentRecord], worker: str, key: str
     ticket = tickets.Ticket(
         template=push.template, org=push.org, leaf=push.leaf, matchers=push.matchers,
         segments=tuple(tickets.SegmentRef.from_record(s) for s in segments), window=push.window,
-        edges=push.edges, label=push.label, expires_at=int(time.time() * 1000) + TICKET_TTL_MS,
+        edges=push.edges, label=push.label, fields=push.fields,
+        expires_at=int(time.time() * 1000) + TICKET_TTL_MS,
         query_id=push.query_id)
     payload = tickets.encode(ticket, key)
     options = fl.FlightCallOptions(timeout=clients.timeout_s)

@@ -78,15 +78,22 @@ def partial_rows(tables: Sequence[pa.Table], fields: Collection[str] = P.SAMPLE_
 
 
 def _merge_shared(table: pa.Table, rows: np.ndarray, sid: np.ndarray, end: np.ndarray) -> P.Runs:
+    """Merge the rows of keys several workers or groups share. Fields the workers did not send
+    (the leaf's function does not read them) are merged as zeros and never read."""
     runs: P.Runs = {"sid": sid, "bucket": end}
     for name in P.SAMPLE_FIELDS:
         if name != "increase":
-            runs[name] = _column(table, name)[rows]
+            present = f"__{name}" in table.column_names
+            runs[name] = _column(table, name)[rows] if present else np.zeros(len(rows), _dtype(name))
     order = np.lexsort((runs["first_ts"], end, sid))
     runs = {name: column[order] for name, column in runs.items()}
     base = int(runs["bucket"].min())
     key = runs["sid"] * int(runs["bucket"].max() - base + 1) + (runs["bucket"] - base)
     return P.merge_runs(runs, key)
+
+
+def _dtype(name: str) -> type:
+    return np.int64 if name in P.INT_FIELDS else np.float64
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray:
