@@ -18,7 +18,7 @@ from flight_worker.registration import ZooKeeperRegistration
 from query_api.discovery import HealthTracker, Membership, WorkerView, ZooKeeperDiscovery
 from query_api.discovery.zookeeper import parse_node
 
-BOUND_S = 5.0  # how soon the API's view must follow a change ZooKeeper already knows about
+BOUND_S = 10.0 # how soon the API's view must follow a change ZooKeeper already knows about
 SESSION_S = 2.0
 
 
