@@ -103,7 +103,7 @@ def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: E
     annotations = Annotations()
     tasks = _group_tasks(fleet, org, query_plan, workers)
     progress = Progress(query_plan.leaves, evaluation, times,
-                        dict(Counter(leaf.id for leaf, _, _ in tasks)))
+                        dict(Counter(leaf.id for leaves, _, _ in tasks for leaf in leaves)))
     kept: dict[str, list[tuple[int, pa.Table]]] = {leaf.id: [] for leaf in query_plan.leaves}
 
     def block(upto: int) -> QueryResult:
@@ -121,9 +121,10 @@ def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: E
             kept[leaf_id] = [(end, t) for end, t in tables if end > horizon]
         return result
 
-    for leaf, push, tables in _fetch_in_order(fleet, tasks, workers, stats, cancelled):
-        kept[leaf.id] += [(push.window[1], t) for t in tables]
-        progress.group_arrived(leaf.id, push.window[1])
+    for leaves, push, tables in _fetch_in_order(fleet, tasks, workers, stats, cancelled):
+        for leaf in leaves:
+            kept[leaf.id] += [(push.window[1], t) for t in tables]
+            progress.group_arrived(leaf.id, push.window[1])
         ready = progress.ready()
         if ready > progress.done:
             yield block(ready)
@@ -143,30 +144,37 @@ def leaf_fields(leaf: Leaf) -> tuple[str, ...]:
     return tuple(name for name in SAMPLE_FIELDS if name in {*reads, "count", "first_ts", "last_ts"})
 
 
-Task = tuple[Leaf, Pushdown, list[SegmentRecord]]
+Task = tuple[tuple[Leaf, ...], Pushdown, list[SegmentRecord]]
 
 
 def _group_tasks(fleet: Fleet, org: str, query_plan: QueryPlan, workers: Sequence[str]) -> list[Task]:
-    """One pushdown per (leaf, time group), in chronological order across leaves."""
+    """One pushdown per time group of each distinct read, in chronological order. Leaves that
+    read the same series with the same template and bucket edges (`rate(x[5m]) / x` at a 5m
+    lookback) share one read, with the union of their fields."""
     query_id = uuid.uuid4().hex[:12]
+    reads: dict[tuple[object, ...], list[Leaf]] = {}
+    for leaf in query_plan.leaves:
+        if len(leaf.edges) >= 2:  # else there is no window to read (a subquery with an empty grid)
+            reads.setdefault((leaf.matchers, leaf.template, leaf.edges), []).append(leaf)
     tasks: list[Task] = []
-    for index, leaf in enumerate(query_plan.leaves):
-        if len(leaf.edges) < 2:  # no window to read (a subquery whose grid is empty)
-            continue
+    for index, leaves in enumerate(reads.values()):
+        leaf = leaves[0]
         segments = fleet.catalog.find_segments(org, leaf.edges[0] + 1, leaf.edges[-1],
                                                _metric_names(leaf))
         matchers = tuple(tickets.Matcher(m.name, m.op.value, m.value) for m in leaf.matchers)
+        fields = tuple(sorted({f for each in leaves for f in leaf_fields(each)}))
         for group in compute_replay_batches(leaf.edges, segments, max(1, len(workers))):
             edges = tuple(e for e in leaf.edges if group.start <= e <= group.end)
             push = Pushdown(org, leaf.template, index, matchers, (group.start, group.end), edges, query_id,
-                            fields=leaf_fields(leaf) if leaf.template == "partials" else ())
-            tasks.append((leaf, push, [segments[i] for i in group.segments]))
+                            fields=fields if leaf.template == "partials" else ())
+            tasks.append((tuple(leaves), push, [segments[i] for i in group.segments]))
     tasks.sort(key=lambda task: (task[1].window[0], task[1].leaf))
     return tasks
 
 
 def _fetch_in_order(fleet: Fleet, tasks: list[Task], workers: Sequence[str], stats: FetchStats,
-                    cancelled: Callable[[], bool]) -> Iterator[tuple[Leaf, Pushdown, list[pa.Table]]]:
+                    cancelled: Callable[[], bool]) -> Iterator[tuple[tuple[Leaf, ...], Pushdown,
+                                                                     list[pa.Table]]]:
     """The ordered coordinator: at most max(3, workers) groups stream at once, and results are
     handed on strictly in task order."""
     abort = threading.Event()  # set when any group fails: the other pushdowns stop too
@@ -175,12 +183,12 @@ def _fetch_in_order(fleet: Fleet, tasks: list[Task], workers: Sequence[str], sta
         return abort.is_set() or cancelled()
 
     with ThreadPoolExecutor(max(3, len(workers)), "fletch-group") as groups:
-        futures = [(leaf, push, groups.submit(fetch_group, push, segs, workers, fleet.ticket_key,
-                                              fleet.clients, fleet.pool, stats, stop))
-                   for leaf, push, segs in tasks]
+        futures = [(leaves, push, groups.submit(fetch_group, push, segs, workers, fleet.ticket_key,
+                                                fleet.clients, fleet.pool, stats, stop))
+                   for leaves, push, segs in tasks]
         try:
-            for leaf, push, future in futures:
-                yield leaf, push, future.result()
+            for leaves, push, future in futures:
+                yield leaves, push, future.result()
         except BaseException:
             abort.set()
             for _, _, future in futures:

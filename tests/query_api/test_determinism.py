@@ -88,3 +88,25 @@ def test_groups_are_consumed_in_index_order(fleets, monkeypatch) -> None:
     assert all(call == sorted(call) for call in seen)  # each block sees its groups in order
 
 
+
+
+def test_leaves_reading_the_same_buckets_share_one_read(fleets, monkeypatch) -> None:
+    real_fetch = evaluate_module.fetch_group
+    calls: list[tuple[str, ...]] = []
+
+    def counting(push, *args, **kwargs):
+        calls.append(push.fields)
+        return real_fetch(push, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate_module, "fetch_group", counting)
+    evaluate_query(fleets[1].fleet, ORG, "max_over_time(g[5m])", EVALUATION)
+    alone = len(calls)
+    calls.clear()
+    shared = evaluate_query(fleets[1].fleet, ORG, "max_over_time(g[5m]) - g", EVALUATION)
+    assert len(calls) == alone  # one read serves both leaves (5m range = 5m lookback)
+    assert {"max", "last_value"} <= set(calls[0])
+    monkeypatch.setattr(evaluate_module, "fetch_group", real_fetch)
+    separate = evaluate_query(fleets[0].fleet, ORG, "max_over_time(g[5m]) - g", EVALUATION)
+    assert shared.value.labels == separate.value.labels
+    np.testing.assert_allclose(shared.value.values[shared.value.present],
+                               separate.value.values[separate.value.present], rtol=1e-12)
