@@ -491,13 +491,7 @@ def _sorted_samples(ctx: _Ctx, cursor: duckdb.DuckDBPyConnection, files: list[st
     bucket = buckets.index(ts)
     # Rows of one series and bucket are contiguous in a file (sorted by series, then time):
     # sort those runs by (bucket, series rank, first ts) and move them as blocks.
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(sid[1:], sid[:-1], out=new[1:])
-    new[1:] |= bucket[1:] != bucket[:-1]
-    new[1:] |= ts[1:] <= ts[:-1]
-    starts = np.flatnonzero(new)
-    lengths = np.diff(starts, append=n)
+    starts, lengths = P.run_bounds(sid, bucket, ts)
     key = bucket[starts] * len(series.ids) + series.rank(sid[starts])
     order = P.order_by(key, ts[starts])
     if order is None:
