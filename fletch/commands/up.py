@@ -27,6 +27,7 @@ from fletch.fleet import build_fleet, close_fleet
 from query_api.app import create_app
 from query_api.discovery import WorkerView
 from query_api.evaluate import Fleet
+from query_api.gateway import FlightGateway
 
 SAMPLE_QUERY = "sum by (job) (rate(http_requests_total[5m]))"
 START_TIMEOUT_S = 60.0
@@ -54,15 +55,20 @@ def run(args: argparse.Namespace) -> int:
         for child, port in zip(children, ports, strict=True):
             _wait_for_port(config.worker.host, port, child)
         server, fleet = _start_api(config, locations)
+        gateway = FlightGateway(f"grpc://{config.api.host}:{config.api.flight_port}", fleet,
+                                config.default_org)
+        threading.Thread(target=gateway.serve, name="fletch-flight-gateway", daemon=True).start()
         base = f"http://{config.api.host}:{config.api.port}"
         print(f"fletch up: API {base}  (Prometheus API at {base}/api/v1/query, SSE at "
               f"{base}/api/v1/metrics/query)")
+        print(f"fletch up: Flight gateway {gateway.location} (pyarrow.flight, Flight SQL / ADBC)")
         print(f"fletch up: workers {', '.join(locations)}; data in {Path(config.data_dir).resolve()}")
         if args.sample_query:
             _print_sample(base, args.sample_query)
         print("fletch up: running; Ctrl-C stops everything", flush=True)
         _wait_for_signal(children)
         server.should_exit = True
+        gateway.shutdown()
         close_fleet(fleet)
     finally:
         _stop(children)
