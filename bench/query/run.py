@@ -76,7 +76,8 @@ def start_fletch(work: Path, labels, times, values) -> tuple[str, list[subproces
     api_port = free_port()
     env = {**os.environ, "FLETCH_DATA_DIR": str(data), "FLETCH_TICKET_KEY": secrets.token_hex(16),
            "FLETCH_WORKERS": "[" + ",".join(f"grpc://127.0.0.1:{p}" for p in ports) + "]",
-           "FLETCH_API__PORT": str(api_port), "FLETCH_STORAGE_PROFILES": ""}
+           "FLETCH_API__PORT": str(api_port), "FLETCH_STORAGE_PROFILES": "",
+           "FLETCH_API__FLIGHT_PORT": str(free_port())}
     command = [sys.executable, "-m", "fletch"]
     children = [subprocess.Popen([*command, "worker", "--port", str(p)], env=env, stdout=subprocess.DEVNULL)
                 for p in ports]
