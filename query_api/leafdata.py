@@ -42,11 +42,10 @@ def partial_rows(tables: Sequence[pa.Table], fields: Collection[str] = P.SAMPLE_
 
     Most (series, bucket) keys come from a single worker and are taken as they are; only keys
     that several workers or groups share are merged (with every field, as the merge needs)."""
-    table = _concat(tables)
-    if table is None:
+    read = _read(tables)
+    if read is None:
         return _empty()
-    ids, labels = _labels_by_series(table)
-    series = _series_index(table, ids).astype(np.int64)
+    table, labels, series = read
     bucket = table.column("__bucket_end").to_numpy()
     stale_column = table.column("__last_stale_ts")
     has_stale = pc.is_valid(stale_column).to_numpy(zero_copy_only=False)
@@ -112,11 +111,10 @@ def _column(table: pa.Table, name: str) -> np.ndarray:
 
 
 def raw_rows(tables: Sequence[pa.Table]) -> LeafRows:
-    table = _concat(tables)
-    if table is None:
+    read = _read(tables)
+    if read is None:
         return _empty()
-    ids, labels = _labels_by_series(table)
-    series = _series_index(table, ids).astype(np.int64)
+    table, labels, series = read
     ts = table.column("__ts").to_numpy()
     values = table.column("__value").to_numpy()
     order = np.lexsort((ts, series))
@@ -126,6 +124,15 @@ def raw_rows(tables: Sequence[pa.Table]) -> LeafRows:
         unique[1:] = (series[1:] != series[:-1]) | (ts[1:] != ts[:-1])
         series, ts, values = series[unique], ts[unique], values[unique]
     return LeafRows.from_samples(labels, series, ts, values)
+
+
+def _read(tables: Sequence[pa.Table]) -> tuple[pa.Table, list[Labels], np.ndarray] | None:
+    """The tables as one, the label sets of their series, and each row's series index."""
+    table = _concat(tables)
+    if table is None:
+        return None
+    ids, labels = _labels_by_series(table)
+    return table, labels, _series_index(table, ids).astype(np.int64)
 
 
 def _null_fill(name: str) -> int | float:
