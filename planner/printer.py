@@ -23,12 +23,18 @@ _LEGACY_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 def format_float(value: float) -> str:
-    """Go's strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip digits, no exponent."""
+    """Go's strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip digits, no exponent; NaN and
+    ±Inf spelled as Prometheus does. (Also the sample values of the HTTP API, so fast.)"""
+    text = repr(value)
+    if text.endswith(".0"):
+        return text[:-2]
+    if "e" not in text and "n" not in text:
+        return text
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    text = f"{Decimal(repr(value)):f}"
+    text = f"{Decimal(text):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text

@@ -39,11 +39,9 @@ from query_api.leafdata import partial_rows, raw_rows
 
 
 @dataclass
-class QueryStats:
-    segments: int = 0
-    bytes: int = 0
-    rows: int = 0
-    retries: int = 0
+class QueryStats(FetchStats):
+    """What the pushdowns read, plus the query's own figures."""
+
     groups: int = 0
     seconds: float = 0.0
 
@@ -113,7 +111,7 @@ def evaluate_blocks(fleet: Fleet, org: str, query: str | ast.Expr, evaluation: E
                       query_step_ms=evaluation.step)
         value = evaluate(expr, ctx)
         result = QueryResult(value, ctx.times, annotations, QueryStats(
-            segments=stats.segments, bytes=stats.bytes, rows=stats.rows, retries=stats.retries,
+            stats.segments, stats.bytes, stats.rows, stats.retries, set(stats.failed_workers),
             groups=len(tasks), seconds=time.perf_counter() - started))
         progress.done = upto
         for leaf_id, tables in kept.items():  # let go of what no remaining step reaches

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from planner.errors import FletchError
+from planner.printer import format_float
 from query_api.engine.values import Matrix, Scalar, String, Value, Vector
 
 if TYPE_CHECKING:
@@ -19,20 +19,6 @@ if TYPE_CHECKING:
 
 STATUS_BY_ERROR_TYPE = {"bad_data": 400, "execution": 422, "canceled": 499, "timeout": 503,
                         "internal": 500, "unavailable": 503, "not_found": 404}
-
-
-def format_value(value: float) -> str:
-    """Go's strconv.FormatFloat(v, 'f', -1, 64), with Prometheus's spelling of specials."""
-    text = repr(value)  # the shortest round-tripping digits, as Go's -1 precision
-    if text.endswith(".0"):
-        return text[:-2]
-    if "e" not in text and "n" not in text:
-        return text
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return np.format_float_positional(value, unique=True, trim="-")
 
 
 def format_values(values: np.ndarray) -> pa.Array:
@@ -43,7 +29,7 @@ def format_values(values: np.ndarray) -> pa.Array:
     if odd.any():
         fixed = texts.to_pylist()
         for i in np.flatnonzero(odd).tolist():
-            fixed[i] = format_value(float(values[i]))
+            fixed[i] = format_float(float(values[i]))
         texts = pa.array(fixed, pa.string())
     return texts
 
@@ -59,7 +45,7 @@ def labels_dict(labels: tuple[tuple[str, str], ...]) -> dict[str, str]:
 def instant_data(value: Value, time_ms: int) -> dict[str, Any]:
     ts = format_ts(time_ms)
     if isinstance(value, Scalar):
-        return {"resultType": "scalar", "result": [ts, format_value(float(value.values[0]))]}
+        return {"resultType": "scalar", "result": [ts, format_float(float(value.values[0]))]}
     if isinstance(value, String):
         return {"resultType": "string", "result": [ts, value.value]}
     if isinstance(value, Matrix):
@@ -68,13 +54,13 @@ def instant_data(value: Value, time_ms: int) -> dict[str, Any]:
         result.sort(key=lambda series: sorted(series["metric"].items()))
         return {"resultType": "matrix", "result": result}
     assert isinstance(value, Vector)
-    result = [{"metric": labels_dict(labels), "value": [ts, format_value(float(value.values[i, 0]))]}
+    result = [{"metric": labels_dict(labels), "value": [ts, format_float(float(value.values[i, 0]))]}
               for i, labels in enumerate(value.labels) if value.present[i, 0]]
     return {"resultType": "vector", "result": result}
 
 
 def _points(times: np.ndarray, values: np.ndarray) -> list[list[Any]]:
-    return [[format_ts(int(t)), format_value(float(v))] for t, v in zip(times, values, strict=True)]
+    return [[format_ts(int(t)), format_float(float(v))] for t, v in zip(times, values, strict=True)]
 
 
 def matrix_json(value: Vector, times: np.ndarray, warnings: list[str], infos: list[str],
@@ -106,7 +92,7 @@ def matrix_json(value: Vector, times: np.ndarray, warnings: list[str], infos: li
 def range_data(value: Value, times: np.ndarray) -> dict[str, Any]:
     stamps = [format_ts(int(t)) for t in times]
     if isinstance(value, Scalar):
-        points = [[stamps[i], format_value(float(v))] for i, v in enumerate(value.values)]
+        points = [[stamps[i], format_float(float(v))] for i, v in enumerate(value.values)]
         return {"resultType": "matrix", "result": [{"metric": {}, "values": points}]}
     if isinstance(value, String):
         raise FletchError("range queries cannot return a string")
@@ -116,7 +102,7 @@ def range_data(value: Value, times: np.ndarray) -> dict[str, Any]:
         if columns:
             row = value.values[i].tolist()
             result.append({"metric": labels_dict(labels),
-                           "values": [[stamps[c], format_value(row[c])] for c in columns]})
+                           "values": [[stamps[c], format_float(row[c])] for c in columns]})
     result.sort(key=lambda series: sorted(series["metric"].items()))
     return {"resultType": "matrix", "result": result}
 

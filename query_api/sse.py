@@ -35,6 +35,7 @@ from fastapi import Request
 
 from planner.errors import FletchError, QueryCanceled
 from planner.plan import Evaluation
+from planner.printer import format_float
 from query_api import metadata, promapi
 from query_api.engine.values import Scalar, String, Vector
 from query_api.evaluate import Fleet, QueryResult, evaluate_blocks
@@ -244,7 +245,7 @@ def result_payloads(result: QueryResult) -> list[dict[str, Any]]:
     times = result.times
     if isinstance(value, Scalar):
         return [{"labels": {}, "timestamps": times.tolist(),
-                 "values": [promapi.format_value(float(v)) for v in value.values]}]
+                 "values": [format_float(float(v)) for v in value.values]}]
     if isinstance(value, String):
         return [{"labels": {}, "timestamps": [int(times[0])], "values": [value.value]}]
     assert isinstance(value, Vector)

@@ -12,6 +12,7 @@ import numpy as np
 
 from planner.ast import PosRange
 from planner.errors import ExecutionError, QueryError
+from planner.printer import format_float
 from query_api.engine import annotations as notes
 from query_api.engine.grouping import group_labels
 from query_api.engine.hashing import ratio_offset
@@ -130,7 +131,7 @@ def count_values(vector: Vector, param: Value | None, grouping: tuple[str, ...],
     labels: list[Labels] = []
     for key in outputs:
         b, c = divmod(int(key), len(unique_bits))
-        text = notes.go_format_f(float(unique_bits[c:c + 1].view(np.float64)[0]))
+        text = format_float(float(unique_bits[c:c + 1].view(np.float64)[0]))
         labels.append(tuple(sorted((*bases[b], (label, text)))) if keep_value else bases[b])
     counts = np.bincount(out * steps + columns, minlength=len(outputs) * steps).reshape(len(outputs), steps)
     return Vector(labels, counts.astype(np.float64), counts > 0)

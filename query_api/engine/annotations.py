@@ -37,17 +37,6 @@ def go_g(value: float) -> str:
     return np.format_float_positional(value, unique=True, trim="-")
 
 
-def go_format_f(value: float) -> str:
-    """Go's `strconv.FormatFloat(x, 'f', -1, 64)` (count_values' label values)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    return np.format_float_positional(value, unique=True, trim="-")
-
-
 def go_precision_g(value: float, digits: int) -> str:
     """Go's `%.<digits>g`."""
     if math.isnan(value):

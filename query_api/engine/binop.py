@@ -14,34 +14,19 @@ COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 SET_OPERATORS = {"and", "or", "unless"}
 
 
+_ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.fmod,
+               "^": np.power, "atan2": np.arctan2}
+_COMPARE = {"==": np.equal, "!=": np.not_equal, ">": np.greater, "<": np.less, ">=": np.greater_equal,
+            "<=": np.less_equal}
+
+
 def apply(op: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """A binary operator on float arrays; comparisons give 1.0 or 0.0."""
     with np.errstate(all="ignore"):
-        if op == "+":
-            return lhs + rhs
-        if op == "-":
-            return lhs - rhs
-        if op == "*":
-            return lhs * rhs
-        if op == "/":
-            return lhs / rhs
-        if op == "%":
-            return np.fmod(lhs, rhs)
-        if op == "^":
-            return np.power(lhs, rhs)
-        if op == "atan2":
-            return np.arctan2(lhs, rhs)
-        if op == "==":
-            return (lhs == rhs).astype(np.float64)
-        if op == "!=":
-            return (lhs != rhs).astype(np.float64)
-        if op == ">":
-            return (lhs > rhs).astype(np.float64)
-        if op == "<":
-            return (lhs < rhs).astype(np.float64)
-        if op == ">=":
-            return (lhs >= rhs).astype(np.float64)
-        if op == "<=":
-            return (lhs <= rhs).astype(np.float64)
+        if op in _ARITHMETIC:
+            return _ARITHMETIC[op](lhs, rhs)
+        if op in _COMPARE:
+            return _COMPARE[op](lhs, rhs).astype(np.float64)
     raise NotSupported(f"binary operator {op!r} is not supported")
 
 
