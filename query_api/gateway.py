@@ -116,17 +116,14 @@ def _guard(method: F) -> F:
     return cast(F, wrapper)
 
 
+_FLIGHT_ERRORS: dict[str, type[fl.FlightError]] = {
+    "unavailable": fl.FlightUnavailableError, "timeout": fl.FlightTimedOutError,
+    "canceled": fl.FlightCancelledError, "internal": fl.FlightInternalError}
+
+
 def _flight_error(error_type: str, message: str) -> fl.FlightError:
     detail = json.dumps({"errorType": error_type, "error": message}).encode()
-    if error_type == "unavailable":
-        return fl.FlightUnavailableError(message, detail)
-    if error_type == "timeout":
-        return fl.FlightTimedOutError(message, detail)
-    if error_type == "canceled":
-        return fl.FlightCancelledError(message, detail)
-    if error_type == "internal":
-        return fl.FlightInternalError(message, detail)
-    return fl.FlightServerError(message, detail)
+    return _FLIGHT_ERRORS.get(error_type, fl.FlightServerError)(message, detail)
 
 
 @dataclass
